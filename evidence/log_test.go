@@ -162,3 +162,23 @@ func TestSecretsAreRedacted(t *testing.T) {
 		t.Error("a token counter was redacted")
 	}
 }
+
+func TestInclusionProof(t *testing.T) {
+	tl := newTestLog(t)
+	l := tl.open(t, 1024)
+	rs := appendN(t, l, 37, "p")
+	l.Close()
+	for _, r := range []Receipt{rs[0], rs[17], rs[36]} {
+		p, err := ProveInclusion(context.Background(), tl.dir, tl.key.Public(), r.Seq)
+		if err != nil {
+			t.Fatalf("prove %d: %v", r.Seq, err)
+		}
+		if err := VerifyInclusion(p, tl.key.Public()); err != nil {
+			t.Fatalf("verify %d: %v", r.Seq, err)
+		}
+		p.LeafHash[0] ^= 1
+		if VerifyInclusion(p, tl.key.Public()) == nil {
+			t.Fatal("a proof for a changed leaf verified")
+		}
+	}
+}
