@@ -29,16 +29,16 @@ const (
 
 // Reason codes.
 const (
-	CodePermitted        = "permitted"
-	CodeApprovalPolicy   = "approval_required_by_policy"
-	CodeAIRisk           = "ai_subject_risky_action"
-	CodeNoPolicy         = "no_matching_policy"
-	CodeForbidden        = "forbidden_by_policy"
-	CodePolicyError      = "policy_error"
-	CodeHardDeny         = "hard_deny"
-	CodeRecoveryMode     = "recovery_mode"
-	CodeUnknownAction    = "unknown_action"
-	CodeMissingData      = "missing_data"
+	CodePermitted      = "permitted"
+	CodeApprovalPolicy = "approval_required_by_policy"
+	CodeAIRisk         = "ai_subject_risky_action"
+	CodeNoPolicy       = "no_matching_policy"
+	CodeForbidden      = "forbidden_by_policy"
+	CodePolicyError    = "policy_error"
+	CodeHardDeny       = "hard_deny"
+	CodeRecoveryMode   = "recovery_mode"
+	CodeUnknownAction  = "unknown_action"
+	CodeMissingData    = "missing_data"
 )
 
 // Decision is the kernel's answer with the reasons a person can read.

@@ -367,4 +367,3 @@ func (rt *Runtime) Get(ctx context.Context, id string) (*action.Envelope, error)
 func (rt *Runtime) List(ctx context.Context, f state.Filter) ([]*action.Envelope, error) {
 	return rt.opts.Store.List(ctx, f)
 }
-

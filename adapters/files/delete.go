@@ -16,9 +16,9 @@ type deleteH struct{ m *Module }
 func (h *deleteH) Manifest() action.Manifest {
 	return action.Manifest{
 		Name: "fs.delete", Title: "Delete a file (to the trash)",
-		Description: "Move a file or folder to the trash, from where undo restores it.",
-		Schema:      pathSchema("absolute path to delete"),
-		Risk:        action.Risk{Destructive: true},
+		Description:  "Move a file or folder to the trash, from where undo restores it.",
+		Schema:       pathSchema("absolute path to delete"),
+		Risk:         action.Risk{Destructive: true},
 		Verification: "the path is gone and the item is in the trash",
 		Rollback:     action.IdempotentReverse, PathFields: []string{"path"},
 		Utterances: []string{"(delete|remove|trash|erase|get rid of) [the] [file|folder] {path}", "(move|put|send) {path} to [the] trash"},

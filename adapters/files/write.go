@@ -134,4 +134,3 @@ func (h *writeH) Execute(ctx context.Context, req *action.Request) (adapter.Outc
 }
 
 func hexOf(b []byte) string { return fmt.Sprintf("%x", b) }
-
