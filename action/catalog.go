@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Rollback says how an action's effect can be undone.
@@ -157,10 +159,11 @@ type TargetError struct {
 func (e *TargetError) Error() string {
 	msg := e.Err.Error()
 	if ve, ok := e.Err.(*jsonschema.ValidationError); ok {
+		printer := message.NewPrinter(language.English)
 		var parts []string
 		for _, c := range leafCauses(ve) {
 			loc := "/" + strings.Join(c.InstanceLocation, "/")
-			parts = append(parts, fmt.Sprintf("%s: %s", loc, c.ErrorKind.LocalizedString(nil)))
+			parts = append(parts, fmt.Sprintf("%s: %s", loc, c.ErrorKind.LocalizedString(printer)))
 		}
 		msg = strings.Join(parts, "; ")
 	}
