@@ -49,7 +49,10 @@ type Manifest struct {
 	Utterances []string  `json:"utterances,omitempty"`
 	Examples   []Example `json:"examples,omitempty"`
 	Aliases    []string  `json:"aliases,omitempty"`
-	Owner      string    `json:"owner"`
+	// ValueWords give the words people use for target values, keyed
+	// "field=value": {"profile=power-saver": ["battery saver", "eco"]}.
+	ValueWords map[string][]string `json:"value_words,omitempty"`
+	Owner      string              `json:"owner"`
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*(\.[a-z][a-z0-9_]*){1,2}$`)

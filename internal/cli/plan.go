@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/noema-project/noema/action"
+	"github.com/noema-project/noema/identity"
+	"github.com/noema-project/noema/internal/app"
+	"github.com/noema-project/noema/runtime"
+	"github.com/noema-project/noema/translate"
+	"github.com/spf13/cobra"
+)
+
+// plannedAction is one action of `noema plan --json`.
+type plannedAction struct {
+	Action     string          `json:"action"`
+	Target     json.RawMessage `json:"target"`
+	Risk       action.Risk     `json:"risk"`
+	Decision   string          `json:"decision"`
+	ReasonCode string          `json:"reason_code"`
+	Reasons    []string        `json:"reasons,omitempty"`
+	Confidence float64         `json:"confidence"`
+	Preview    []action.Change `json:"preview,omitempty"`
+	Subject    string          `json:"subject"`
+}
+
+type planOut struct {
+	Status    translate.Status `json:"status"`
+	Tier      string           `json:"tier"`
+	Actions   []plannedAction  `json:"actions"`
+	Questions []string         `json:"questions"`
+	Refusal   string           `json:"refusal"`
+	Message   string           `json:"message,omitempty"`
+}
+
+type planFlags struct {
+	asJSON bool
+	now    string
+}
+
+func (f *planFlags) add(c *cobra.Command) {
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
+	c.Flags().StringVar(&f.now, "now", "", "resolve relative times against this RFC 3339 instant")
+}
+
+func (f *planFlags) clock() (time.Time, error) {
+	if f.now == "" {
+		return time.Now(), nil
+	}
+	t, err := time.Parse(time.RFC3339, f.now)
+	if err != nil {
+		return time.Time{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--now: %w", err)}
+	}
+	return t.In(time.Local), nil
+}
+
+func planCmd(g *globals) *cobra.Command {
+	var f planFlags
+	c := &cobra.Command{
+		Use:   "plan [--json] [--now RFC3339] TEXT…",
+		Short: "Translate words into typed actions and show the decisions; execute nothing",
+		Example: `  noema plan "enable dark mode and set the volume to 30%"
+  noema plan --json --now 2026-11-23T09:00:00Z "remind me tomorrow at nine to call Anna"`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			now, err := f.clock()
+			if err != nil {
+				return err
+			}
+			p, err := g.paths()
+			if err != nil {
+				return err
+			}
+			rt, done, err := app.Planner(p, g.recovery)
+			if err != nil {
+				return err
+			}
+			defer done()
+			out := g.plan(c.Context(), rt, strings.Join(args, " "), now)
+			if f.asJSON {
+				if err := writeJSON(g.env.Stdout, out); err != nil {
+					return err
+				}
+			} else {
+				printPlan(g, out)
+			}
+			if out.Status != translate.Ready {
+				return silent(ExitCannotDo)
+			}
+			return nil
+		},
+	}
+	f.add(c)
+	return c
+}
+
+// plan translates text and asks the policy kernel about each step.
+func (g *globals) plan(ctx context.Context, rt *runtime.Runtime, text string, now time.Time) planOut {
+	tr := translate.New(rt.Catalog().All())
+	pl := tr.Translate(text, now)
+	out := planOut{Status: pl.Status, Tier: pl.Tier, Actions: []plannedAction{}, Questions: pl.Questions, Refusal: pl.Refusal, Message: pl.Message}
+	if out.Questions == nil {
+		out.Questions = []string{}
+	}
+	human := identity.CurrentUser("cli")
+	for _, st := range pl.Steps {
+		subj := human
+		if st.Tier == "T3" || st.Tier == "T4" {
+			subj = identity.Agent("llm", "cli")
+		}
+		target, _ := absolutize(st.Target, pathFields(rt, st.Action), g.env.Cwd)
+		env, dec, err := rt.Assess(ctx, runtime.Submission{Subject: subj, Draft: action.Draft{Action: st.Action, Target: target}})
+		if err != nil {
+			out.Status = translate.Clarify
+			out.Questions = append(out.Questions, fmt.Sprintf("%s: %v", st.Action, err))
+			continue
+		}
+		out.Actions = append(out.Actions, plannedAction{
+			Action: st.Action, Target: env.Request.Target, Risk: env.Request.Risk, Decision: string(dec.Effect),
+			ReasonCode: dec.ReasonCode, Reasons: dec.Reasons, Confidence: st.Confidence, Preview: env.Execution.Preview,
+			Subject: subj.String(),
+		})
+	}
+	if out.Status == translate.Clarify && len(out.Actions) > 0 {
+		out.Status = translate.Partial
+	}
+	return out
+}
+
+func pathFields(rt *runtime.Runtime, name string) []string {
+	if e, ok := rt.Catalog().Lookup(name); ok {
+		return e.Manifest.PathFields
+	}
+	return nil
+}
+
+func printPlan(g *globals, out planOut) {
+	w := g.env.Stdout
+	fmt.Fprintf(w, "%s (%s)\n", out.Status, out.Tier)
+	for i, a := range out.Actions {
+		fmt.Fprintf(w, "%d. %s %s  → %s (%s)\n", i+1, a.Action, a.Target, a.Decision, a.ReasonCode)
+		changeLines(w, a.Preview, "     ")
+		if names := a.Risk.Names(); len(names) > 0 {
+			fmt.Fprintf(w, "     risk: %s\n", strings.Join(names, ", "))
+		}
+	}
+	for _, q := range out.Questions {
+		fmt.Fprintf(w, "? %s\n", safe(q))
+	}
+	if out.Refusal != "" {
+		fmt.Fprintf(w, "✘ %s: %s\n", out.Refusal, safe(out.Message))
+	}
+}
+

@@ -1,0 +1,601 @@
+package translate
+
+import (
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// binding fills a target from words.
+type binding struct {
+	s      *spec
+	toks   []token
+	words  []string
+	lit    []bool // explained by a template literal or vocabulary word
+	used   []bool // taken by a value
+	now    time.Time
+	target map[string]any
+	bad    string // why a captured span did not parse
+}
+
+func newBinding(s *spec, toks []token, lit []bool, now time.Time) *binding {
+	l := make([]bool, len(toks))
+	copy(l, lit)
+	return &binding{s: s, toks: toks, words: norms(toks), lit: l, used: make([]bool, len(toks)), now: now, target: map[string]any{}}
+}
+
+// free reports a word neither taken by a value nor explained by a literal.
+func (b *binding) free(i int) bool { return !b.used[i] && !b.lit[i] }
+
+// explained reports a word accounted for.
+func (b *binding) explained(i int) bool { return b.used[i] || b.lit[i] }
+
+var upWords = map[string]bool{"up": true, "increase": true, "raise": true, "louder": true, "brighter": true, "higher": true, "more": true, "boost": true, "turn-up": true, "brighten": true, "lighter": true, "crank": true, "bump": true, "plus": true, "+": true}
+var downWords = map[string]bool{"down": true, "decrease": true, "lower": true, "reduce": true, "quieter": true, "softer": true, "dimmer": true, "darker": true, "dim": true, "less": true, "minus": true, "decrement": true, "turn-down": true, "darken": true, "-": true}
+var onWords = map[string]bool{"on": true, "enable": true, "enabled": true, "activate": true, "start": true, "switch-on": true, "true": true, "yes": true, "allow": true, "unmute": false}
+var offWords = map[string]bool{"off": true, "disable": true, "disabled": true, "deactivate": true, "stop": true, "false": true, "no": true, "kill": true}
+
+// stopwords carry no meaning for which action or value is meant.
+var stopwords = map[string]bool{
+	"the": true, "a": true, "an": true, "my": true, "to": true, "of": true, "for": true, "in": true, "on": false, "at": true,
+	"is": true, "it": true, "me": true, "please": true, "and": true, "with": true, "from": true, "by": true, "this": true,
+	"that": true, "some": true, "your": true, "our": true, ",": true, "be": true, "i": true, "you": true, "would": true,
+	"like": true, "want": true, "can": true, "could": true, "do": true, "what": false, "all": true, "about": false, "its": true,
+}
+
+var unitSuffix = regexp.MustCompile(`\.(service|socket|timer|target|mount|path|slice|scope|device|swap|automount)$`)
+var pathLike = regexp.MustCompile(`^(~|\.{1,2})?/|^[\w .@+-]*\.[A-Za-z0-9]{1,8}$`)
+
+// acceptSpan reports whether words toks[i:j] can be the value of field;
+// the template matcher tries other spans when not.
+func (s *spec) acceptSpan(toks []token, now time.Time) func(string, int, int) bool {
+	return func(name string, i, j int) bool {
+		f := s.field(name)
+		if f == nil {
+			return false
+		}
+		b := newBinding(s, toks, nil, now)
+		if !b.span(name, [2]int{i, j}) {
+			return false
+		}
+		if f.kind == kText && s.hasKind(kTime) && mentionsTime(b.words[i:j]) {
+			// "meeting tomorrow": the time belongs to the time slot.
+			return false
+		}
+		return true
+	}
+}
+
+func (s *spec) hasKind(k kind) bool {
+	for _, f := range s.fields {
+		if f.kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// mentionsTime reports a day or time word among words.
+func mentionsTime(words []string) bool {
+	for i, w := range words {
+		if _, ok := weekdays[w]; ok {
+			return true
+		}
+		if _, ok := partsOfDay[w]; ok && w != "night" {
+			return true
+		}
+		switch w {
+		case "today", "tomorrow", "tonight", "yesterday":
+			return true
+		}
+		if (w == "at" || w == "in") && i+1 < len(words) {
+			if _, _, ok := parseWhen(words[i:], time.Time{}); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fixed applies a template's implied values.
+func (b *binding) fixed(binds map[string]string) {
+	for k, v := range binds {
+		f := b.s.field(k)
+		if f == nil {
+			continue
+		}
+		switch f.kind {
+		case kBool:
+			b.target[k] = v == "true"
+		case kInt, kPercent, kDelta, kDuration, kMinutes:
+			if n, err := strconv.Atoi(v); err == nil {
+				b.target[k] = n
+			}
+		case kNumber:
+			if n, err := strconv.ParseFloat(v, 64); err == nil {
+				b.target[k] = n
+			}
+		default:
+			b.target[k] = v
+		}
+	}
+}
+
+// span parses a template capture for a field.
+func (b *binding) span(name string, sp [2]int) bool {
+	f := b.s.field(name)
+	if f == nil {
+		b.bad = "template names unknown field " + name
+		return false
+	}
+	toks := b.toks[sp[0]:sp[1]]
+	words := b.words[sp[0]:sp[1]]
+	var v any
+	ok := true
+	switch f.kind {
+	case kText, kApp:
+		text := strings.TrimSpace(origJoin(trimStop(toks)))
+		v, ok = text, text != ""
+	case kPath:
+		p := cleanPath(origJoin(toks))
+		prev := ""
+		if sp[0] > 0 {
+			prev = b.words[sp[0]-1]
+		}
+		// A path must look like one unless the words call it a file.
+		v, ok = p, pathLike.MatchString(p) || prev == "file" || prev == "folder" || prev == "directory" || prev == "document"
+	case kUnit, kPackage:
+		if len(toks) != 1 && f.kind == kPackage {
+			ok = false
+			break
+		}
+		v, ok = strings.ToLower(origJoin(trimStop(toks))), len(trimStop(toks)) > 0
+	case kArgv:
+		args := make([]string, len(toks))
+		for i, t := range toks {
+			args[i] = t.orig
+		}
+		v = args
+	case kTags:
+		var tags []string
+		for _, t := range toks {
+			if t.norm != "and" && t.norm != "," {
+				tags = append(tags, strings.ToLower(t.orig))
+			}
+		}
+		v, ok = tags, len(tags) > 0
+	case kTime:
+		t, n, good := parseWhen(words, b.now)
+		v, ok = b.timeValue(t), good && n == len(words)
+	case kDuration, kMinutes:
+		d, n, good := parseDuration(words)
+		if !good || n != len(words) {
+			if num, n2, pct, good2 := parseNumber(words); good2 && !pct && n2 == len(words) {
+				d, good = time.Duration(num*float64(time.Minute)), true
+				if f.kind == kDuration {
+					d = time.Duration(num * float64(time.Second))
+				}
+			} else {
+				ok = false
+				break
+			}
+		}
+		if f.kind == kMinutes {
+			v = int(math.Round(d.Minutes()))
+		} else {
+			v = int(math.Round(d.Seconds()))
+		}
+	case kEnum:
+		val, n := b.enumAt(f, sp[0], sp[1])
+		v, ok = val, val != "" && n == sp[1]-sp[0]
+	case kPercent, kInt, kNumber, kDelta:
+		num, n, _, good := parseNumber(words)
+		if !good || n != len(words) {
+			if f.kind == kPercent && len(words) == 1 {
+				if p, ok2 := percentWord(words[0]); ok2 {
+					num, good, n = p, true, 1
+				}
+			}
+		}
+		if !good || n != len(words) {
+			ok = false
+			break
+		}
+		if f.kind == kNumber {
+			v = num
+		} else {
+			if f.kind == kPercent && num < 1 && num > 0 {
+				num *= 100
+			}
+			v = int(math.Round(num))
+		}
+	case kBool:
+		val, found := b.polarity(f, sp[0], sp[1])
+		v, ok = val, found
+	}
+	if !ok {
+		b.bad = "could not read " + name + " from \"" + origJoin(toks) + "\""
+		return false
+	}
+	b.target[name] = v
+	b.mark(sp[0], sp[1])
+	return true
+}
+
+func (b *binding) mark(i, j int) {
+	for k := i; k < j; k++ {
+		b.used[k] = true
+	}
+}
+
+func (b *binding) timeValue(t time.Time) string { return t.Format(time.RFC3339) }
+
+func percentWord(w string) (float64, bool) {
+	switch w {
+	case "full", "max", "maximum", "highest", "top", "brightest", "loudest":
+		return 100, true
+	case "half":
+		return 50, true
+	case "min", "minimum", "lowest", "dimmest", "quietest":
+		return 0, true
+	}
+	return 0, false
+}
+
+func trimStop(toks []token) []token {
+	for len(toks) > 0 && stopwords[toks[0].norm] {
+		toks = toks[1:]
+	}
+	for len(toks) > 0 && stopwords[toks[len(toks)-1].norm] {
+		toks = toks[:len(toks)-1]
+	}
+	return toks
+}
+
+func cleanPath(p string) string {
+	p = strings.TrimSpace(p)
+	p = strings.Trim(p, "\"'`")
+	return p
+}
+
+// fill binds the fields no template captured, from unexplained words.
+func (b *binding) fill() {
+	order := []kind{kTime, kDuration, kMinutes, kEnum, kBool, kDelta, kPercent, kInt, kNumber, kUnit, kPackage, kPath, kTags, kApp, kArgv, kText}
+	hasDirection := b.direction() != 0
+	for _, k := range order {
+		for i := range b.s.fields {
+			f := &b.s.fields[i]
+			if f.kind != k {
+				continue
+			}
+			if _, done := b.target[f.name]; done {
+				continue
+			}
+			// With both {percent} and {delta}, a direction word means a
+			// change, otherwise a level.
+			if f.kind == kPercent && hasDirection && b.s.field("delta") != nil {
+				continue
+			}
+			if f.kind == kDelta && !hasDirection && b.s.field("percent") != nil && b.hasNumber() {
+				continue
+			}
+			b.generic(f)
+		}
+	}
+}
+
+func (b *binding) hasNumber() bool {
+	for i, w := range b.words {
+		if b.used[i] {
+			continue
+		}
+		if _, _, _, ok := parseNumber([]string{w}); ok && w != "a" && w != "an" {
+			return true
+		}
+		if _, ok := percentWord(w); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// direction is +1 or -1 when the words ask for a change.
+func (b *binding) direction() int {
+	for i, w := range b.words {
+		if upWords[w] || (w == "turn" && i+1 < len(b.words) && b.words[i+1] == "up") {
+			return 1
+		}
+		if downWords[w] {
+			return -1
+		}
+	}
+	return 0
+}
+
+func (b *binding) generic(f *field) {
+	n := len(b.words)
+	switch f.kind {
+	case kTime:
+		for i := 0; i < n; i++ {
+			if b.used[i] {
+				continue
+			}
+			start := i
+			if i > 0 && !b.used[i-1] && (b.words[i-1] == "at" || b.words[i-1] == "on" || b.words[i-1] == "by") {
+				start = i - 1
+			}
+			t, m, ok := parseWhen(b.words[start:], b.now)
+			if ok && !b.anyUsed(start, start+m) {
+				b.target[f.name] = b.timeValue(t)
+				b.mark(start, start+m)
+				return
+			}
+		}
+	case kDuration, kMinutes:
+		for i := 0; i < n; i++ {
+			if b.used[i] {
+				continue
+			}
+			d, m, ok := parseDuration(b.words[i:])
+			if ok && !b.anyUsed(i, i+m) {
+				if f.kind == kMinutes {
+					b.target[f.name] = int(math.Round(d.Minutes()))
+				} else {
+					b.target[f.name] = int(math.Round(d.Seconds()))
+				}
+				b.mark(i, i+m)
+				if i > 0 && b.words[i-1] == "for" {
+					b.used[i-1] = true
+				}
+				return
+			}
+		}
+	case kEnum:
+		var found string
+		for i := 0; i < n; i++ {
+			if b.used[i] {
+				continue
+			}
+			if v, m := b.enumAt(f, i, n); v != "" {
+				found = v
+				b.mark(i, i+m)
+				i += m - 1
+			}
+		}
+		if found != "" {
+			b.target[f.name] = found
+		}
+	case kBool:
+		if v, ok := b.polarity(f, 0, n); ok {
+			b.target[f.name] = v
+		}
+	case kDelta:
+		dir := b.direction()
+		if dir == 0 {
+			return
+		}
+		amount := 10
+		for i := 0; i < n; i++ {
+			if b.used[i] {
+				continue
+			}
+			num, m, _, ok := parseNumber(b.words[i:])
+			if ok && b.words[i] != "a" && b.words[i] != "an" {
+				if num > 0 && num < 1 {
+					num *= 100
+				}
+				amount = int(math.Round(num))
+				b.mark(i, i+m)
+				break
+			}
+			if b.words[i] == "lot" || b.words[i] == "much" {
+				amount = 30
+			}
+		}
+		b.target[f.name] = dir * amount
+		for i, w := range b.words {
+			if upWords[w] || downWords[w] || w == "by" {
+				b.used[i] = true
+			}
+		}
+	case kPercent, kInt, kNumber:
+		for i := 0; i < n; i++ {
+			if b.used[i] {
+				continue
+			}
+			w := b.words[i]
+			if f.kind == kPercent {
+				if p, ok := percentWord(w); ok {
+					b.target[f.name] = int(p)
+					b.used[i] = true
+					return
+				}
+			}
+			num, m, _, ok := parseNumber(b.words[i:])
+			if !ok || w == "a" || w == "an" || w == "half" && f.kind != kPercent {
+				continue
+			}
+			if f.kind == kPercent && num > 0 && num < 1 {
+				num *= 100
+			}
+			if f.max != nil && num > *f.max || f.min != nil && num < *f.min {
+				continue
+			}
+			if f.kind == kNumber {
+				b.target[f.name] = num
+			} else {
+				b.target[f.name] = int(math.Round(num))
+			}
+			b.mark(i, i+m)
+			return
+		}
+		if f.name == "steps" {
+			for i, w := range b.words {
+				if (w == "previous" || w == "last") && !b.used[i] {
+					b.target[f.name] = 1
+					b.used[i] = true
+					return
+				}
+			}
+		}
+	case kUnit:
+		for i, t := range b.toks {
+			if !b.used[i] && unitSuffix.MatchString(t.norm) {
+				b.target[f.name] = t.norm
+				b.used[i] = true
+				return
+			}
+		}
+		b.single(f, []string{"service", "daemon", "unit"})
+	case kPackage:
+		b.single(f, []string{"package", "packages", "program", "app"})
+	case kPath:
+		for i, t := range b.toks {
+			if !b.used[i] && pathLike.MatchString(t.orig) && !isDigits(strings.ReplaceAll(t.orig, ".", "")) {
+				b.target[f.name] = cleanPath(t.orig)
+				b.used[i] = true
+				return
+			}
+		}
+	case kApp, kText, kArgv, kTags:
+		rest := b.rest()
+		if len(rest) == 0 {
+			return
+		}
+		switch f.kind {
+		case kArgv:
+			var args []string
+			for _, i := range rest {
+				args = append(args, b.toks[i].orig)
+			}
+			b.target[f.name] = args
+		case kTags:
+			var tags []string
+			for _, i := range rest {
+				tags = append(tags, strings.ToLower(b.toks[i].orig))
+			}
+			b.target[f.name] = tags
+		default:
+			var parts []string
+			for _, i := range rest {
+				parts = append(parts, b.toks[i].orig)
+			}
+			b.target[f.name] = strings.Join(parts, " ")
+		}
+		for _, i := range rest {
+			b.used[i] = true
+		}
+	}
+}
+
+// rest is the unexplained content words, edges trimmed of stopwords.
+func (b *binding) rest() []int {
+	var idx []int
+	for i := range b.toks {
+		if b.free(i) {
+			idx = append(idx, i)
+		}
+	}
+	for len(idx) > 0 && stopwords[b.words[idx[0]]] {
+		idx = idx[1:]
+	}
+	for len(idx) > 0 && stopwords[b.words[idx[len(idx)-1]]] {
+		idx = idx[:len(idx)-1]
+	}
+	return idx
+}
+
+// single takes the one word after a cue ("package vim") or the only
+// unexplained content word.
+func (b *binding) single(f *field, cues []string) {
+	for i, w := range b.words {
+		for _, c := range cues {
+			if w == c && i+1 < len(b.words) && b.free(i+1) && !stopwords[b.words[i+1]] {
+				b.target[f.name] = strings.ToLower(b.toks[i+1].orig)
+				b.used[i], b.used[i+1] = true, true
+				return
+			}
+			if w == c && i > 0 && b.free(i-1) && !stopwords[b.words[i-1]] {
+				b.target[f.name] = strings.ToLower(b.toks[i-1].orig)
+				b.used[i], b.used[i-1] = true, true
+				return
+			}
+		}
+	}
+	rest := b.rest()
+	var content []int
+	for _, i := range rest {
+		if !stopwords[b.words[i]] {
+			content = append(content, i)
+		}
+	}
+	if len(content) == 1 {
+		b.target[f.name] = strings.ToLower(b.toks[content[0]].orig)
+		b.used[content[0]] = true
+	}
+}
+
+func (b *binding) anyUsed(i, j int) bool {
+	for k := i; k < j && k < len(b.used); k++ {
+		if b.used[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// enumAt matches a value phrase for f starting at token i (not past
+// end); it returns the value and words used.
+func (b *binding) enumAt(f *field, i, end int) (string, int) {
+	best, bestN := "", 0
+	for _, vw := range b.s.values[b.words[i]] {
+		if vw.field != f.name || len(vw.words) > end-i || len(vw.words) <= bestN {
+			continue
+		}
+		ok := true
+		for k, w := range vw.words {
+			if b.words[i+k] != w {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			best, bestN = vw.value, len(vw.words)
+		}
+	}
+	if best == "" {
+		// A typo of a single-word value ("perfomance").
+		for _, v := range f.enum {
+			if wordDistance(b.words[i], v, nil) > 0 && !strings.Contains(v, "-") {
+				return v, 1
+			}
+		}
+	}
+	return best, bestN
+}
+
+// polarity reads on/off for a boolean field. Fields that name an
+// off-state (muted) read the other way round.
+func (b *binding) polarity(f *field, i, j int) (bool, bool) {
+	negative := f.name == "muted" || f.name == "disabled" || f.name == "hidden"
+	for k := i; k < j; k++ {
+		w := b.words[k]
+		switch {
+		case f.name == "muted" && (w == "mute" || w == "silence" || w == "silent" || w == "muted"):
+			b.used[k] = true
+			return true, true
+		case f.name == "muted" && (w == "unmute" || w == "unmuted"):
+			b.used[k] = true
+			return false, true
+		case onWords[w]:
+			b.used[k] = true
+			return !negative, true
+		case offWords[w]:
+			b.used[k] = true
+			return negative, true
+		}
+	}
+	return false, false
+}

@@ -1,0 +1,319 @@
+package translate
+
+import (
+	"fmt"
+	"strings"
+)
+
+// A template is one way of saying an action, from the action's manifest:
+//
+//	(enable|turn on) dark (mode|theme) => mode=dark
+//	set [the] brightness to {percent}
+//
+// Words match words (with a typo budget); (a|b) is a choice; [x] is
+// optional; {field} captures words for a target field; after "=>" come
+// fixed target values the template implies.
+type template struct {
+	action string
+	src    string
+	seq    []elem
+	binds  map[string]string
+}
+
+type elemKind int
+
+const (
+	lit elemKind = iota
+	alt
+	opt
+	slot
+)
+
+type elem struct {
+	kind  elemKind
+	word  string   // lit
+	alts  [][]elem // alt
+	inner []elem   // opt
+	field string   // slot
+}
+
+func compileTemplate(action, src string) (*template, error) {
+	body, binds, _ := strings.Cut(src, "=>")
+	t := &template{action: action, src: src, binds: map[string]string{}}
+	p := &tplParser{s: strings.TrimSpace(body)}
+	seq, err := p.seq(0)
+	if err != nil {
+		return nil, fmt.Errorf("template %q: %w", src, err)
+	}
+	if p.i < len(p.s) {
+		return nil, fmt.Errorf("template %q: unexpected %q", src, p.s[p.i:])
+	}
+	t.seq = seq
+	for _, b := range strings.Split(binds, ",") {
+		b = strings.TrimSpace(b)
+		if b == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(b, "=")
+		if !ok {
+			return nil, fmt.Errorf("template %q: binding %q is not field=value", src, b)
+		}
+		t.binds[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return t, nil
+}
+
+type tplParser struct {
+	s string
+	i int
+}
+
+// seq parses until a closing bracket or '|' at this depth.
+func (p *tplParser) seq(depth int) ([]elem, error) {
+	if depth > 8 {
+		return nil, fmt.Errorf("nested too deeply")
+	}
+	var out []elem
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == ' ' || c == '\t':
+			p.i++
+		case c == ')' || c == ']' || c == '|':
+			return out, nil
+		case c == '(':
+			p.i++
+			var alts [][]elem
+			for {
+				s, err := p.seq(depth + 1)
+				if err != nil {
+					return nil, err
+				}
+				alts = append(alts, s)
+				if p.i >= len(p.s) {
+					return nil, fmt.Errorf("unclosed (")
+				}
+				if p.s[p.i] == '|' {
+					p.i++
+					continue
+				}
+				if p.s[p.i] == ')' {
+					p.i++
+					break
+				}
+				return nil, fmt.Errorf("unexpected %q in choice", p.s[p.i])
+			}
+			out = append(out, elem{kind: alt, alts: alts})
+		case c == '[':
+			p.i++
+			var alts [][]elem
+			for {
+				s, err := p.seq(depth + 1)
+				if err != nil {
+					return nil, err
+				}
+				alts = append(alts, s)
+				if p.i >= len(p.s) {
+					return nil, fmt.Errorf("unclosed [")
+				}
+				if p.s[p.i] == '|' {
+					p.i++
+					continue
+				}
+				if p.s[p.i] == ']' {
+					p.i++
+					break
+				}
+				return nil, fmt.Errorf("unexpected %q in option", p.s[p.i])
+			}
+			inner := alts[0]
+			if len(alts) > 1 {
+				inner = []elem{{kind: alt, alts: alts}}
+			}
+			out = append(out, elem{kind: opt, inner: inner})
+		case c == '{':
+			end := strings.IndexByte(p.s[p.i:], '}')
+			if end < 0 {
+				return nil, fmt.Errorf("unclosed {")
+			}
+			name := strings.TrimSpace(p.s[p.i+1 : p.i+end])
+			if name == "" {
+				return nil, fmt.Errorf("empty slot")
+			}
+			out = append(out, elem{kind: slot, field: name})
+			p.i += end + 1
+		default:
+			j := p.i
+			for j < len(p.s) && !strings.ContainsRune(" \t()[]{}|", rune(p.s[j])) {
+				j++
+			}
+			for _, tok := range tokenize(p.s[p.i:j]) {
+				for _, e := range expand([]token{tok}) {
+					out = append(out, elem{kind: lit, word: e.norm})
+				}
+			}
+			p.i = j
+		}
+	}
+	return out, nil
+}
+
+// words lists the literal words of a template (for the vocabulary).
+func (t *template) words() []string {
+	var out []string
+	var walk func([]elem)
+	walk = func(s []elem) {
+		for _, e := range s {
+			switch e.kind {
+			case lit:
+				out = append(out, e.word)
+			case alt:
+				for _, a := range e.alts {
+					walk(a)
+				}
+			case opt:
+				walk(e.inner)
+			}
+		}
+	}
+	walk(t.seq)
+	return out
+}
+
+// match is one way a template covers an utterance.
+type match struct {
+	spans    map[string][2]int // field → token span [start, end)
+	literals int               // literal words matched
+	typos    int
+	used     []bool // tokens explained by literals
+}
+
+// skippable words may appear anywhere without being in the template.
+var skippable = map[string]bool{"the": true, "a": true, "an": true, "my": true, "please": true, "to": false, ",": true, "some": true, "this": true, "that": false, "our": true, "your": true, "all": false, "me": false}
+
+// matchAll returns the best full match of t against toks, or nil. A full
+// match explains every token by a literal, a slot or a skippable word.
+func (t *template) matchAll(toks []token, vocabHas func(string) bool, accept func(field string, i, j int) bool) *match {
+	var best *match
+	spans := map[string][2]int{}
+	used := make([]bool, len(toks))
+	steps := 0
+	var try func(seq []elem, k int, i int, lits, typos int, cont func(i, lits, typos int) bool) bool
+	try = func(seq []elem, k int, i int, lits, typos int, cont func(i, lits, typos int) bool) bool {
+		steps++
+		if steps > 20000 {
+			return false
+		}
+		// Skippable words between elements.
+		if i < len(toks) && skippable[toks[i].norm] {
+			if try(seq, k, i+1, lits, typos, cont) {
+				return true
+			}
+		}
+		if k == len(seq) {
+			return cont(i, lits, typos)
+		}
+		e := seq[k]
+		switch e.kind {
+		case lit:
+			if i >= len(toks) {
+				return false
+			}
+			d := wordDistance(toks[i].norm, e.word, vocabHas)
+			if d < 0 {
+				return false
+			}
+			used[i] = true
+			ok := try(seq, k+1, i+1, lits+1, typos+d, cont)
+			used[i] = false
+			return ok
+		case alt:
+			for _, a := range e.alts {
+				if try(a, 0, i, lits, typos, func(i2, l2, t2 int) bool { return try(seq, k+1, i2, l2, t2, cont) }) {
+					return true
+				}
+			}
+			return false
+		case opt:
+			if try(e.inner, 0, i, lits, typos, func(i2, l2, t2 int) bool { return try(seq, k+1, i2, l2, t2, cont) }) {
+				return true
+			}
+			return try(seq, k+1, i, lits, typos, cont)
+		case slot:
+			// A slot takes at least one word; try shorter spans first so
+			// literals after it anchor the end.
+			for end := i + 1; end <= len(toks); end++ {
+				if toks[end-1].norm == "," {
+					break
+				}
+				if accept != nil && !accept(e.field, i, end) {
+					continue
+				}
+				spans[e.field] = [2]int{i, end}
+				if try(seq, k+1, end, lits, typos, cont) {
+					return true
+				}
+			}
+			delete(spans, e.field)
+			return false
+		}
+		return false
+	}
+	try(t.seq, 0, 0, 0, 0, func(i, lits, typos int) bool {
+		for i < len(toks) && skippable[toks[i].norm] {
+			i++
+		}
+		if i != len(toks) {
+			return false
+		}
+		m := &match{spans: map[string][2]int{}, literals: lits, typos: typos, used: append([]bool(nil), used...)}
+		for f, s := range spans {
+			m.spans[f] = s
+		}
+		if best == nil || m.literals > best.literals || (m.literals == best.literals && m.typos < best.typos) {
+			best = m
+		}
+		// The first full match with the fewest typos is good enough
+		// when it has no typos.
+		return typos == 0
+	})
+	return best
+}
+
+// wordDistance is 0 for an exact match, the edit distance for a typo
+// within budget, or -1.
+func wordDistance(have, want string, vocabHas func(string) bool) int {
+	if have == want {
+		return 0
+	}
+	if stem(have) == stem(want) {
+		return 0
+	}
+	// A real word of the vocabulary is not a typo of another.
+	if vocabHas != nil && vocabHas(have) {
+		return -1
+	}
+	b := typoBudget(want)
+	if b == 0 {
+		return -1
+	}
+	if d := editDistance(have, want, b); d <= b {
+		return d
+	}
+	return -1
+}
+
+// stem folds plural and simple verb endings so "files" matches "file"
+// and "turning" matches "turn".
+func stem(w string) string {
+	for _, suf := range []string{"ing", "ies", "es", "s", "ed"} {
+		if len(w) > len(suf)+2 && strings.HasSuffix(w, suf) {
+			base := strings.TrimSuffix(w, suf)
+			if suf == "ies" {
+				base += "y"
+			}
+			return base
+		}
+	}
+	return w
+}

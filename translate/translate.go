@@ -1,0 +1,406 @@
+// Package translate turns plain words into typed action drafts, offline
+// and in milliseconds, from the catalog's own manifests: T1 matches the
+// utterance templates each action declares (with typo tolerance, optional
+// words and typed slots for numbers, times, durations, names and free
+// text); T2 ranks actions by how well their vocabulary explains the words
+// when no template fits. A calibrated decision then selects, asks one
+// question, or refuses with a reason — it never guesses its way into an
+// action. Compound requests are split into ordered steps.
+//
+// The translator proposes; it has no way to execute anything.
+package translate
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/noema-project/noema/action"
+)
+
+// Status of a plan, as in `noema plan --json`.
+type Status string
+
+const (
+	Ready     Status = "READY"
+	Clarify   Status = "NEEDS_CLARIFICATION"
+	Rejected  Status = "REJECTED"
+	Partial   Status = "PARTIAL"
+	NoMatch          = "NoMatchingCapability"
+	Ambiguous        = "AmbiguousRequest"
+)
+
+// Step is one proposed action.
+type Step struct {
+	Action     string          `json:"action"`
+	Target     json.RawMessage `json:"target"`
+	Confidence float64         `json:"confidence"`
+	Tier       string          `json:"tier"`
+	Text       string          `json:"text"`
+}
+
+// Plan is the translation of an utterance.
+type Plan struct {
+	Status    Status   `json:"status"`
+	Tier      string   `json:"tier"`
+	Steps     []Step   `json:"steps"`
+	Questions []string `json:"questions,omitempty"`
+	Refusal   string   `json:"refusal,omitempty"`
+	Message   string   `json:"message,omitempty"`
+}
+
+// Translator holds the compiled catalog.
+type Translator struct {
+	specs []*spec
+	vocab map[string]map[string]float64 // word stem → action → weight
+	idf   map[string]float64
+	known map[string]bool // every vocabulary word, for typo decisions
+	n     int
+}
+
+// New compiles the catalog's manifests.
+func New(manifests []action.Manifest) *Translator {
+	t := &Translator{vocab: map[string]map[string]float64{}, idf: map[string]float64{}, known: map[string]bool{}}
+	for _, m := range manifests {
+		s := newSpec(m)
+		t.specs = append(t.specs, s)
+		add := func(text string, w float64) {
+			for _, tok := range expand(tokenize(text)) {
+				word := tok.norm
+				if stopwords[word] || word == "," || strings.HasPrefix(word, "{") {
+					continue
+				}
+				t.known[word] = true
+				st := stem(word)
+				if t.vocab[st] == nil {
+					t.vocab[st] = map[string]float64{}
+				}
+				if t.vocab[st][m.Name] < w {
+					t.vocab[st][m.Name] = w
+				}
+			}
+		}
+		for _, tpl := range s.templates {
+			for _, w := range tpl.words() {
+				add(w, 1)
+			}
+		}
+		for _, a := range m.Aliases {
+			add(a, 1)
+		}
+		for _, vws := range s.values {
+			for _, vw := range vws {
+				add(strings.Join(vw.words, " "), 1)
+			}
+		}
+		add(m.Title, 0.6)
+		for _, ex := range m.Examples {
+			add(ex.Text, 0.5)
+		}
+		add(m.Description, 0.3)
+	}
+	t.n = len(t.specs)
+	for w, acts := range t.vocab {
+		t.idf[w] = math.Log(1 + float64(t.n)/float64(len(acts)))
+	}
+	return t
+}
+
+func (t *Translator) vocabHas(w string) bool { return t.known[w] }
+
+// Translate plans text; now resolves relative times (in now's location).
+func (t *Translator) Translate(text string, now time.Time) Plan {
+	toks := stripFiller(expand(tokenize(text)))
+	if len(toks) == 0 {
+		return Plan{Status: Rejected, Tier: "T1", Refusal: NoMatch, Message: "nothing to do", Steps: []Step{}}
+	}
+	steps, qs, status := t.segments(toks, now, 0)
+	p := Plan{Status: status, Steps: steps, Questions: qs, Tier: "T1"}
+	for _, s := range steps {
+		if s.Tier == "T2" {
+			p.Tier = "T2"
+		}
+	}
+	if p.Steps == nil {
+		p.Steps = []Step{}
+	}
+	switch status {
+	case Rejected:
+		p.Refusal = NoMatch
+		p.Message = "Noema has no action for that."
+	case Clarify:
+		if len(p.Questions) == 0 {
+			p.Questions = []string{"Could you say that differently?"}
+		}
+	}
+	return p
+}
+
+// candidate is one reading of a segment.
+type candidate struct {
+	s        *spec
+	target   map[string]any
+	missing  []string
+	conf     float64
+	coverage float64
+	tier     string
+	anchor   bool
+	score    float64
+}
+
+func (c *candidate) step(text string) Step {
+	b, _ := json.Marshal(c.target)
+	return Step{Action: c.s.m.Name, Target: b, Confidence: math.Round(c.conf*1000) / 1000, Tier: c.tier, Text: text}
+}
+
+// segments plans toks, splitting at conjunctions when the whole does not
+// read as one action.
+func (t *Translator) segments(toks []token, now time.Time, depth int) ([]Step, []string, Status) {
+	best := t.best(toks, now)
+	status, q := verdict(best)
+	if status == Ready || depth > 6 {
+		return stepsOf(best, toks, status), q, status
+	}
+	// Split at the first conjunction and plan both sides.
+	for i := 1; i < len(toks)-1; i++ {
+		n := sepLen(toks, i)
+		if n == 0 {
+			continue
+		}
+		left, right := toks[:i], toks[i+n:]
+		ls, lq, lst := t.segments(left, now, depth+1)
+		if lst != Ready || len(ls) == 0 {
+			continue
+		}
+		rs, rq, rst := t.segments(right, now, depth+1)
+		if rst != Ready {
+			// "turn on bluetooth and wifi": the right side borrows the
+			// left side's verb.
+			for k := len(left) - 1; k >= 1; k-- {
+				borrowed := append(append([]token{}, left[:k]...), right...)
+				bs, bq, bst := t.segments(borrowed, now, depth+1)
+				if bst == Ready {
+					rs, rq, rst = bs, bq, bst
+					break
+				}
+			}
+		}
+		all := append(ls, rs...)
+		qs := append(lq, rq...)
+		switch {
+		case rst == Ready:
+			return all, qs, Ready
+		case len(rs) > 0 || rst == Clarify:
+			return all, qs, Partial
+		default:
+			return ls, append(qs, "I did not understand \""+origJoin(right)+"\"."), Partial
+		}
+	}
+	return stepsOf(best, toks, status), q, status
+}
+
+func stepsOf(c *candidate, toks []token, status Status) []Step {
+	if c == nil || status != Ready {
+		return nil
+	}
+	return []Step{c.step(origJoin(toks))}
+}
+
+// sepLen is the length of a conjunction at toks[i], or 0.
+func sepLen(toks []token, i int) int {
+	w := toks[i].norm
+	switch w {
+	case ",", ";":
+		if i+1 < len(toks) && (toks[i+1].norm == "and" || toks[i+1].norm == "then") {
+			if i+2 < len(toks) && toks[i+2].norm == "then" {
+				return 3
+			}
+			return 2
+		}
+		return 1
+	case "and", "then", "also", "plus":
+		if w == "and" && i+1 < len(toks) && toks[i+1].norm == "then" {
+			return 2
+		}
+		return 1
+	case "after":
+		if i+1 < len(toks) && toks[i+1].norm == "that" {
+			return 2
+		}
+	}
+	return 0
+}
+
+// verdict decides what a candidate allows.
+func verdict(c *candidate) (Status, []string) {
+	if c == nil {
+		return Rejected, nil
+	}
+	if c.tier == "T1" {
+		if len(c.missing) == 0 {
+			return Ready, nil
+		}
+		return Clarify, []string{c.s.question(c.missing[0])}
+	}
+	switch {
+	case c.anchor && c.coverage >= 0.8 && len(c.missing) == 0 && c.conf >= 0.6:
+		return Ready, nil
+	case c.anchor && c.coverage >= 0.6 && len(c.missing) > 0:
+		return Clarify, []string{c.s.question(c.missing[0])}
+	case c.anchor && c.coverage >= 0.6 && c.conf >= 0.45:
+		return Clarify, []string{"Did you mean: " + strings.ToLower(c.s.m.Title) + "?"}
+	}
+	return Rejected, nil
+}
+
+// best returns the best reading of a whole segment.
+func (t *Translator) best(toks []token, now time.Time) *candidate {
+	if c := t.tier1(toks, now); c != nil {
+		return c
+	}
+	return t.tier2(toks, now)
+}
+
+func (t *Translator) tier1(toks []token, now time.Time) *candidate {
+	var best *candidate
+	bestLits, bestTypos := -1, 0
+	for _, s := range t.specs {
+		for _, tpl := range s.templates {
+			m := tpl.matchAll(toks, t.vocabHas, s.acceptSpan(toks, now))
+			if m == nil || m.literals == 0 {
+				continue
+			}
+			b := newBinding(s, toks, m.used, now)
+			b.fixed(tpl.binds)
+			ok := true
+			for f, sp := range m.spans {
+				if !b.span(f, sp) {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+			b.fill()
+			c := &candidate{s: s, target: b.target, missing: s.missing(b.target), tier: "T1", anchor: true, coverage: 1}
+			c.conf = 0.97 - 0.03*float64(m.typos)
+			if len(c.missing) > 0 {
+				c.conf -= 0.2
+			}
+			better := best == nil ||
+				(len(c.missing) == 0 && len(best.missing) > 0) ||
+				(len(c.missing) == len(best.missing) && (m.literals > bestLits || m.literals == bestLits && m.typos < bestTypos))
+			if better {
+				best, bestLits, bestTypos = c, m.literals, m.typos
+			}
+		}
+	}
+	return best
+}
+
+// tier2 ranks actions by vocabulary and binds slots generically.
+func (t *Translator) tier2(toks []token, now time.Time) *candidate {
+	words := norms(toks)
+	var content []int
+	for i, w := range words {
+		if !stopwords[w] && w != "," {
+			content = append(content, i)
+		}
+	}
+	if len(content) == 0 {
+		return nil
+	}
+	maxIDF := math.Log(1 + float64(t.n))
+	// Resolve each content word to a vocabulary stem (typos allowed).
+	stems := make([]string, len(words))
+	for _, i := range content {
+		st := stem(words[i])
+		if _, ok := t.vocab[st]; !ok && !t.known[words[i]] && len(words[i]) >= 4 {
+			if fix := t.correct(words[i]); fix != "" {
+				st = stem(fix)
+			}
+		}
+		stems[i] = st
+	}
+	total := 0.0
+	for _, i := range content {
+		if idf, ok := t.idf[stems[i]]; ok {
+			total += idf
+		} else {
+			total += maxIDF
+		}
+	}
+	type scored struct {
+		s     *spec
+		score float64
+	}
+	var ranked []scored
+	for _, s := range t.specs {
+		sc := 0.0
+		for _, i := range content {
+			if w, ok := t.vocab[stems[i]][s.m.Name]; ok {
+				sc += w * t.idf[stems[i]]
+			}
+		}
+		if sc > 0 {
+			ranked = append(ranked, scored{s, sc / total})
+		}
+	}
+	sort.Slice(ranked, func(i, j int) bool { return ranked[i].score > ranked[j].score })
+	if len(ranked) > 5 {
+		ranked = ranked[:5]
+	}
+	var best *candidate
+	anchorIDF := math.Log(1 + float64(t.n)/6)
+	for _, r := range ranked {
+		used := make([]bool, len(toks))
+		anchor := false
+		for _, i := range content {
+			// Words only from descriptions and examples rank an action
+			// but do not explain a word: they may be slot content.
+			if w, ok := t.vocab[stems[i]][r.s.m.Name]; ok && w >= 0.6 {
+				used[i] = true
+				if t.idf[stems[i]] >= anchorIDF {
+					anchor = true
+				}
+			}
+		}
+		b := newBinding(r.s, toks, used, now)
+		b.fill()
+		explained := 0
+		for _, i := range content {
+			if b.explained(i) {
+				explained++
+			}
+		}
+		c := &candidate{s: r.s, target: b.target, missing: r.s.missing(b.target), tier: "T2", anchor: anchor, score: r.score}
+		c.coverage = float64(explained) / float64(len(content))
+		c.conf = 0.5*r.score + 0.5*c.coverage
+		if best == nil || c.conf > best.conf {
+			best = c
+		}
+	}
+	if best != nil && len(ranked) > 1 {
+		// A near tie between two actions is not a confident choice.
+		if ranked[0].s == best.s && ranked[1].score > 0.85*ranked[0].score {
+			best.conf -= 0.15
+		}
+	}
+	return best
+}
+
+// correct maps a misspelt word to a vocabulary word within its typo
+// budget, or "".
+func (t *Translator) correct(w string) string {
+	budget := typoBudget(w)
+	bestD, best := budget+1, ""
+	for k := range t.known {
+		if d := editDistance(w, k, budget); d < bestD {
+			bestD, best = d, k
+		}
+	}
+	return best
+}

@@ -1,0 +1,444 @@
+package translate
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var durationUnits = map[string]time.Duration{
+	"s": time.Second, "sec": time.Second, "secs": time.Second, "second": time.Second, "seconds": time.Second,
+	"m": time.Minute, "min": time.Minute, "mins": time.Minute, "minute": time.Minute, "minutes": time.Minute,
+	"h": time.Hour, "hr": time.Hour, "hrs": time.Hour, "hour": time.Hour, "hours": time.Hour,
+	"d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour,
+	"week": 7 * 24 * time.Hour, "weeks": 7 * 24 * time.Hour,
+}
+
+var compactDuration = regexp.MustCompile(`^(\d+(?:\.\d+)?(?:h|m|s|hr|hrs|min|mins|sec|secs))+$`)
+
+// parseDuration reads a duration at the start of words: "5 minutes",
+// "an hour and a half", "half an hour", "1h30m", "2 hrs 15 min",
+// "a quarter of an hour". It returns the duration and words used.
+func parseDuration(words []string) (time.Duration, int, bool) {
+	var total time.Duration
+	i := 0
+	any := false
+	for i < len(words) {
+		w := words[i]
+		if compactDuration.MatchString(w) {
+			d, err := time.ParseDuration(strings.NewReplacer("hrs", "h", "hr", "h", "mins", "m", "min", "m", "secs", "s", "sec", "s").Replace(w))
+			if err != nil {
+				break
+			}
+			total += d
+			i++
+			any = true
+			continue
+		}
+		// "half an hour", "a quarter of an hour"
+		j := i
+		if words[j] == "a" && j+1 < len(words) && (words[j+1] == "half" || words[j+1] == "quarter") {
+			j++
+		}
+		if (words[j] == "half" || words[j] == "quarter") && j+2 < len(words) {
+			k := j + 1
+			if words[k] == "of" {
+				k++
+			}
+			if k+1 < len(words) && (words[k] == "an" || words[k] == "a") {
+				if u, ok := durationUnits[words[k+1]]; ok {
+					f := 0.5
+					if words[j] == "quarter" {
+						f = 0.25
+					}
+					total += time.Duration(f * float64(u))
+					i = k + 2
+					any = true
+					continue
+				}
+			}
+		}
+		// "an hour", "a minute"
+		if (w == "a" || w == "an") && i+1 < len(words) {
+			if u, ok := durationUnits[words[i+1]]; ok && len(words[i+1]) > 1 {
+				total += u
+				i += 2
+				any = true
+				if andAHalf(words, i) {
+					total += u / 2
+					i += 3
+				}
+				continue
+			}
+		}
+		v, n, pct, ok := parseNumber(words[i:])
+		if !ok || pct || i+n >= len(words) {
+			break
+		}
+		u, ok := durationUnits[words[i+n]]
+		if !ok {
+			break
+		}
+		total += time.Duration(v * float64(u))
+		i += n + 1
+		any = true
+		if andAHalf(words, i) {
+			total += u / 2
+			i += 3
+		}
+		if i < len(words) && words[i] == "and" && i+1 < len(words) {
+			if _, n2, ok := parseDuration(words[i+1:]); ok && n2 > 0 {
+				i++
+			}
+		}
+	}
+	if !any || total <= 0 {
+		return 0, 0, false
+	}
+	return total, i, true
+}
+
+// andAHalf reports "and a half" at words[i:].
+func andAHalf(words []string, i int) bool {
+	return i+2 < len(words) && words[i] == "and" && words[i+1] == "a" && words[i+2] == "half"
+}
+
+var weekdays = map[string]time.Weekday{
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+	"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "tues": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "thur": time.Thursday, "thurs": time.Thursday, "fri": time.Friday, "sat": time.Saturday,
+}
+
+var months = map[string]time.Month{
+	"january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
+	"june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
+	"october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}
+
+var partsOfDay = map[string]int{"morning": 9, "noon": 12, "midday": 12, "afternoon": 15, "evening": 19, "tonight": 20, "night": 21, "midnight": 0}
+
+var clockPattern = regexp.MustCompile(`^(\d{1,2})(?:[:.](\d{2}))?(am|pm|a\.m\.|p\.m\.|h)?$`)
+
+// when is a partly specified instant being assembled from words.
+type when struct {
+	day      *time.Time // date chosen
+	hour     int
+	minute   int
+	hasTime  bool
+	explicit bool // am/pm or 24h clock given
+	offset   time.Duration
+	relative bool
+}
+
+// parseWhen reads a date/time expression at the start of words (with its
+// leading "on", "at", "in", "by"…). It returns the instant, words used
+// and whether the expression named a time of day.
+func parseWhen(words []string, now time.Time) (time.Time, int, bool) {
+	var w when
+	i := 0
+	progress := true
+	used := 0
+	for progress && i < len(words) {
+		progress = false
+		j := i
+		for j < len(words) && (words[j] == "on" || words[j] == "at" || words[j] == "by" || words[j] == "the" || words[j] == "this" || words[j] == "for" || words[j] == "of" || words[j] == "from") {
+			j++
+		}
+		if j >= len(words) {
+			break
+		}
+		if n := w.component(words[j:], now); n > 0 {
+			i = j + n
+			used = i
+			progress = true
+		}
+	}
+	if used == 0 {
+		return time.Time{}, 0, false
+	}
+	return w.resolve(now), used, true
+}
+
+// component parses one piece (a day, a time, an offset) and returns words
+// used, or 0.
+func (w *when) component(words []string, now time.Time) int {
+	x := words[0]
+	day := func(t time.Time) {
+		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, now.Location())
+		w.day = &d
+	}
+	// Relative offsets: "in 20 minutes", "in an hour and a half".
+	if x == "in" && len(words) > 1 && !w.relative && w.day == nil {
+		if d, n, ok := parseDuration(words[1:]); ok {
+			w.offset, w.relative = d, true
+			return n + 1
+		}
+	}
+	if d, n, ok := parseDuration(words); ok && len(words) > n && (words[n] == "from" && len(words) > n+1 && words[n+1] == "now" || words[n] == "later") {
+		w.offset, w.relative = d, true
+		if words[n] == "from" {
+			return n + 2
+		}
+		return n + 1
+	}
+	if w.relative {
+		return 0
+	}
+	switch x {
+	case "today":
+		day(now)
+		return 1
+	case "tonight":
+		day(now)
+		w.setPart(20)
+		return 1
+	case "tomorrow", "tmrw", "tmr", "tomorow", "tommorow", "tommorrow":
+		day(now.AddDate(0, 0, 1))
+		if len(words) > 1 {
+			if h, ok := partsOfDay[words[1]]; ok {
+				w.setPart(h)
+				return 2
+			}
+		}
+		return 1
+	case "day":
+		if len(words) > 2 && words[1] == "after" && (words[2] == "tomorrow") {
+			day(now.AddDate(0, 0, 2))
+			return 3
+		}
+	case "next", "coming":
+		if len(words) > 1 {
+			if wd, ok := weekdays[words[1]]; ok {
+				d := nextWeekday(now, wd)
+				if d.Sub(now) < 24*time.Hour*2 && x == "next" && wd != now.Weekday() {
+					// "next friday" said on thursday means the one a week on
+					// only in some dialects; take the nearest.
+				}
+				day(d)
+				return 2
+			}
+			if words[1] == "week" {
+				day(nextWeekday(now, time.Monday))
+				return 2
+			}
+		}
+	}
+	if h, ok := partsOfDay[x]; ok {
+		w.setPart(h)
+		if x == "noon" || x == "midday" || x == "midnight" {
+			w.explicit = true
+		}
+		return 1
+	}
+	if x == "in" && len(words) > 2 && words[1] == "the" {
+		if h, ok := partsOfDay[words[2]]; ok {
+			w.setPart(h)
+			return 3
+		}
+	}
+	if wd, ok := weekdays[x]; ok {
+		day(nextWeekday(now, wd))
+		if len(words) > 1 {
+			if h, ok := partsOfDay[words[1]]; ok {
+				w.setPart(h)
+				return 2
+			}
+		}
+		return 1
+	}
+	// ISO date 2026-12-24
+	if t, err := time.ParseInLocation("2006-01-02", x, now.Location()); err == nil {
+		day(t)
+		return 1
+	}
+	// "december 12", "dec 12th"
+	if m, ok := months[x]; ok && len(words) > 1 {
+		if d, ok := dayOfMonth(words[1]); ok {
+			day(dateAhead(now, m, d))
+			return 2
+		}
+	}
+	// "12 december", "12th of december"
+	if d, ok := dayOfMonth(x); ok && len(words) > 1 {
+		k := 1
+		if words[k] == "of" && len(words) > 2 {
+			k = 2
+		}
+		if m, ok := months[words[k]]; ok {
+			day(dateAhead(now, m, d))
+			return k + 1
+		}
+	}
+	// Clock times: "3pm", "3 pm", "15:30", "9:30am", "9"
+	if !w.hasTime {
+		if n := w.clock(words); n > 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+func (w *when) setPart(h int) {
+	if !w.hasTime {
+		w.hour, w.minute, w.hasTime = h, 0, true
+	} else if h >= 12 && w.hour < 12 && !w.explicit {
+		// "at 7 in the evening"
+		w.hour += 12
+	}
+}
+
+func (w *when) clock(words []string) int {
+	x := words[0]
+	// "half past 3", "quarter to 5"
+	if (x == "half" || x == "quarter") && len(words) > 2 && (words[1] == "past" || words[1] == "to") {
+		if h, err := strconv.Atoi(words[2]); err == nil && h >= 1 && h <= 12 {
+			m := 30
+			if x == "quarter" {
+				m = 15
+			}
+			if words[1] == "to" {
+				h, m = h-1, 60-m
+			}
+			w.hour, w.minute, w.hasTime = h, m, true
+			return 3 + w.meridiem(words[3:])
+		}
+	}
+	m := clockPattern.FindStringSubmatch(x)
+	if m == nil {
+		if v, n, pct, ok := parseNumber(words); ok && !pct && v >= 1 && v <= 12 && v == float64(int(v)) && n == 1 && words[0] != "a" {
+			// "at five pm", spelled out
+			if len(words) > 1 && (isMeridiem(words[1]) || words[1] == "o'clock") {
+				w.hour, w.minute, w.hasTime = int(v), 0, true
+				return 1 + w.meridiem(words[1:])
+			}
+		}
+		return 0
+	}
+	h, _ := strconv.Atoi(m[1])
+	min := 0
+	if m[2] != "" {
+		min, _ = strconv.Atoi(m[2])
+	}
+	if h > 23 || min > 59 {
+		return 0
+	}
+	suffix := m[3]
+	// A bare number is a time only after "at" or next to other time
+	// words; the caller passes "at" in, so accept 1-12 and 24h with
+	// minutes.
+	if suffix == "" && m[2] == "" && h > 12 {
+		return 0
+	}
+	w.hour, w.minute, w.hasTime = h, min, true
+	if m[2] != "" && h > 12 {
+		w.explicit = true
+	}
+	n := 1
+	switch suffix {
+	case "am", "a.m.":
+		w.explicit = true
+		if h == 12 {
+			w.hour = 0
+		}
+	case "pm", "p.m.":
+		w.explicit = true
+		if h < 12 {
+			w.hour += 12
+		}
+	case "h":
+		w.explicit = true
+	default:
+		n += w.meridiem(words[1:])
+	}
+	return n
+}
+
+func isMeridiem(s string) bool {
+	switch s {
+	case "am", "pm", "a.m.", "p.m.", "a.m", "p.m":
+		return true
+	}
+	return false
+}
+
+func (w *when) meridiem(words []string) int {
+	if len(words) == 0 {
+		return 0
+	}
+	switch words[0] {
+	case "am", "a.m.", "a.m":
+		w.explicit = true
+		if w.hour == 12 {
+			w.hour = 0
+		}
+		return 1
+	case "pm", "p.m.", "p.m":
+		w.explicit = true
+		if w.hour < 12 {
+			w.hour += 12
+		}
+		return 1
+	case "o'clock", "oclock":
+		return 1
+	}
+	return 0
+}
+
+func (w *when) resolve(now time.Time) time.Time {
+	if w.relative {
+		return now.Add(w.offset).Truncate(time.Second)
+	}
+	hour, minute := w.hour, w.minute
+	if w.hasTime && !w.explicit && hour >= 1 && hour <= 6 {
+		// "at 3" for an appointment means the afternoon.
+		hour += 12
+	}
+	if !w.hasTime {
+		hour, minute = 9, 0
+	}
+	if w.day != nil {
+		d := *w.day
+		return time.Date(d.Year(), d.Month(), d.Day(), hour, minute, 0, 0, now.Location())
+	}
+	t := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, now.Location())
+	if !t.After(now) {
+		if !w.explicit && hour < 12 && t.Add(12*time.Hour).After(now) {
+			// "at 9" said at 10 am: this evening.
+			return t.Add(12 * time.Hour)
+		}
+		t = t.AddDate(0, 0, 1)
+	}
+	return t
+}
+
+func nextWeekday(now time.Time, wd time.Weekday) time.Time {
+	d := (int(wd) - int(now.Weekday()) + 7) % 7
+	if d == 0 {
+		d = 7
+	}
+	return now.AddDate(0, 0, d)
+}
+
+func dayOfMonth(w string) (int, bool) {
+	if v, err := strconv.Atoi(w); err == nil && v >= 1 && v <= 31 {
+		return v, true
+	}
+	if v, ok := parseOrdinalDigits(w); ok && v >= 1 && v <= 31 {
+		return v, true
+	}
+	if v, ok := ordinals[w]; ok {
+		return v, true
+	}
+	return 0, false
+}
+
+// dateAhead is the next occurrence of month/day on or after today.
+func dateAhead(now time.Time, m time.Month, d int) time.Time {
+	t := time.Date(now.Year(), m, d, 0, 0, 0, 0, now.Location())
+	if t.Before(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())) {
+		t = t.AddDate(1, 0, 0)
+	}
+	return t
+}

@@ -1,0 +1,69 @@
+package translate
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseWhen(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // a Monday
+	cases := []struct {
+		in   string
+		want string
+		n    int
+	}{
+		{"tomorrow at 3 pm", "2026-11-24T15:00:00Z", 4},
+		{"tomorrow at 9", "2026-11-24T09:00:00Z", 3},
+		{"on wednesday at 11am", "2026-11-25T11:00:00Z", 4},
+		{"in one hour", "2026-11-23T10:00:00Z", 3},
+		{"in 20 minutes", "2026-11-23T09:20:00Z", 3},
+		{"in an hour and a half", "2026-11-23T10:30:00Z", 6},
+		{"next monday at noon", "2026-11-30T12:00:00Z", 4},
+		{"at 17:30", "2026-11-23T17:30:00Z", 2},
+		{"at 5", "2026-11-23T17:00:00Z", 2},
+		{"tonight", "2026-11-23T20:00:00Z", 1},
+		{"december 12th at 10", "2026-12-12T10:00:00Z", 4},
+		{"12th of december", "2026-12-12T09:00:00Z", 3},
+		{"friday morning", "2026-11-27T09:00:00Z", 2},
+		{"at half past 3", "2026-11-23T15:30:00Z", 4},
+		{"at 7 in the evening", "2026-11-23T19:00:00Z", 5},
+		{"2027-01-05 at 08:15", "2027-01-05T08:15:00Z", 3},
+		{"tomorrow morning", "2026-11-24T09:00:00Z", 2},
+	}
+	for _, c := range cases {
+		got, n, ok := parseWhen(strings.Fields(c.in), now)
+		if !ok || got.Format(time.RFC3339) != c.want || n != c.n {
+			t.Errorf("%q: got %v (%d words, ok=%v), want %s (%d)", c.in, got.Format(time.RFC3339), n, ok, c.want, c.n)
+		}
+	}
+	for _, bad := range []string{"hello", "the plants", "now"} {
+		if _, _, ok := parseWhen(strings.Fields(bad), now); ok {
+			t.Errorf("%q parsed as a time", bad)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	cases := map[string]time.Duration{
+		"5 minutes":             5 * time.Minute,
+		"30 seconds":            30 * time.Second,
+		"an hour and a half":    90 * time.Minute,
+		"half an hour":          30 * time.Minute,
+		"1h30m":                 90 * time.Minute,
+		"2 hrs 15 min":          135 * time.Minute,
+		"a quarter of an hour":  15 * time.Minute,
+		"ninety seconds":        90 * time.Second,
+		"1 hour and 20 minutes": 80 * time.Minute,
+		"two and a half hours":  0,
+	}
+	for in, want := range cases {
+		got, _, ok := parseDuration(strings.Fields(in))
+		if want == 0 {
+			continue
+		}
+		if !ok || got != want {
+			t.Errorf("%q: %v (%v), want %v", in, got, ok, want)
+		}
+	}
+}
