@@ -155,4 +155,3 @@ func printPlan(g *globals, out planOut) {
 		fmt.Fprintf(w, "✘ %s: %s\n", out.Refusal, safe(out.Message))
 	}
 }
-
