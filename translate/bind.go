@@ -15,6 +15,11 @@ type binding struct {
 	words  []string
 	lit    []bool // explained by a template literal or vocabulary word
 	used   []bool // taken by a value
+	soft   []bool // taken by free text found without a template
+	text   []bool // of those, taken by a required free-text field
+	// appExists, when set, says whether words name an installed
+	// application.
+	appExists func(string) bool
 	now    time.Time
 	target map[string]any
 	bad    string // why a captured span did not parse
@@ -23,7 +28,7 @@ type binding struct {
 func newBinding(s *spec, toks []token, lit []bool, now time.Time) *binding {
 	l := make([]bool, len(toks))
 	copy(l, lit)
-	return &binding{s: s, toks: toks, words: norms(toks), lit: l, used: make([]bool, len(toks)), now: now, target: map[string]any{}}
+	return &binding{s: s, toks: toks, words: norms(toks), lit: l, used: make([]bool, len(toks)), soft: make([]bool, len(toks)), text: make([]bool, len(toks)), now: now, target: map[string]any{}}
 }
 
 // free reports a word neither taken by a value nor explained by a literal.
@@ -50,7 +55,7 @@ var pathLike = regexp.MustCompile(`^(~|\.{1,2})?/|^[\w .@+-]*\.[A-Za-z0-9]{1,8}$
 
 // acceptSpan reports whether words toks[i:j] can be the value of field;
 // the template matcher tries other spans when not.
-func (s *spec) acceptSpan(toks []token, now time.Time) func(string, int, int) bool {
+func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists func(string) bool) func(string, int, int) bool {
 	return func(name string, i, j int) bool {
 		f := s.field(name)
 		if f == nil {
@@ -63,6 +68,34 @@ func (s *spec) acceptSpan(toks []token, now time.Time) func(string, int, int) bo
 		if f.kind == kText && s.hasKind(kTime) && mentionsTime(b.words[i:j]) {
 			// "meeting tomorrow": the time belongs to the time slot.
 			return false
+		}
+		switch f.kind {
+		case kUnit:
+			// A service or process is named in a word or two, and not with
+			// a word that names something else Noema does.
+			if j-i > 2 {
+				return false
+			}
+			if j-i == 1 && !unitSuffix.MatchString(b.words[i]) && known != nil && known(b.words[i]) {
+				return false
+			}
+		case kApp:
+			if appExists != nil && appExists(origJoin(toks[i:j])) {
+				return true
+			}
+			// An app Noema cannot find is taken only as a short name.
+			if j-i > 2 {
+				return false
+			}
+			// Words that name other things Noema does are not an app
+			// ("start the timer").
+			for _, w := range b.words[i:j] {
+				if known != nil && known(w) && !stopwords[w] {
+					return false
+				}
+			}
+		case kText, kArgv, kTags, kPath:
+			return j-i <= 40
 		}
 		return true
 	}
@@ -214,6 +247,11 @@ func (b *binding) span(name string, sp [2]int) bool {
 	case kBool:
 		val, found := b.polarity(f, sp[0], sp[1])
 		v, ok = val, found
+		for _, w := range words {
+			if !onWords[w] && !offWords[w] && !stopwords[w] && w != "back" && w != "mute" && w != "unmute" && w != "muted" && w != "silence" {
+				ok = false
+			}
+		}
 	}
 	if !ok {
 		b.bad = "could not read " + name + " from \"" + origJoin(toks) + "\""
@@ -460,9 +498,24 @@ func (b *binding) generic(f *field) {
 			}
 		}
 	case kApp, kText, kArgv, kTags:
+		// Free text found without a template fills only a field the
+		// action cannot do without; an optional filter stays empty rather
+		// than swallow words that were meant otherwise.
+		if !f.required {
+			return
+		}
 		rest := b.rest()
 		if len(rest) == 0 {
 			return
+		}
+		if f.kind == kApp && b.appExists != nil {
+			var parts []string
+			for _, i := range rest {
+				parts = append(parts, b.toks[i].orig)
+			}
+			if !b.appExists(strings.Join(parts, " ")) {
+				return
+			}
 		}
 		switch f.kind {
 		case kArgv:
@@ -485,10 +538,17 @@ func (b *binding) generic(f *field) {
 			b.target[f.name] = strings.Join(parts, " ")
 		}
 		for _, i := range rest {
-			b.used[i] = true
+			b.used[i], b.soft[i] = true, true
+			if f.kind == kText {
+				b.text[i] = true
+			}
 		}
 	}
 }
+
+// typed reports a word taken by a typed value (a number, a time, a value
+// word), as opposed to free text.
+func (b *binding) typed(i int) bool { return b.used[i] && !b.soft[i] }
 
 // rest is the unexplained content words, edges trimmed of stopwords.
 func (b *binding) rest() []int {
@@ -524,6 +584,9 @@ func (b *binding) single(f *field, cues []string) {
 			}
 		}
 	}
+	if !f.required {
+		return
+	}
 	rest := b.rest()
 	var content []int
 	for _, i := range rest {
@@ -533,7 +596,7 @@ func (b *binding) single(f *field, cues []string) {
 	}
 	if len(content) == 1 {
 		b.target[f.name] = strings.ToLower(b.toks[content[0]].orig)
-		b.used[content[0]] = true
+		b.used[content[0]], b.soft[content[0]] = true, true
 	}
 }
 

@@ -215,8 +215,11 @@ func fieldKind(m action.Manifest, f field, format string) kind {
 	case "path", "cwd", "file", "folder", "dir":
 		return kPath
 	case "name":
-		if domain == "package" {
+		switch domain {
+		case "package":
 			return kPackage
+		case "process":
+			return kUnit
 		}
 	}
 	return kText

@@ -57,12 +57,18 @@ type Translator struct {
 	vocab map[string]map[string]float64 // word stem → action → weight
 	idf   map[string]float64
 	known map[string]bool // every vocabulary word, for typo decisions
+	// literal maps words of templates and aliases to the actions using
+	// them; a name slot may not take another action's word.
+	literal map[string]map[string]bool
 	n     int
+	// AppExists, when set, says whether words name an installed
+	// application; free words are read as an app to open only then.
+	AppExists func(string) bool
 }
 
 // New compiles the catalog's manifests.
 func New(manifests []action.Manifest) *Translator {
-	t := &Translator{vocab: map[string]map[string]float64{}, idf: map[string]float64{}, known: map[string]bool{}}
+	t := &Translator{vocab: map[string]map[string]float64{}, idf: map[string]float64{}, known: map[string]bool{}, literal: map[string]map[string]bool{}}
 	for _, m := range manifests {
 		s := newSpec(m)
 		t.specs = append(t.specs, s)
@@ -73,6 +79,12 @@ func New(manifests []action.Manifest) *Translator {
 					continue
 				}
 				t.known[word] = true
+				if w >= 1 {
+					if t.literal[word] == nil {
+						t.literal[word] = map[string]bool{}
+					}
+					t.literal[word][m.Name] = true
+				}
 				st := stem(word)
 				if t.vocab[st] == nil {
 					t.vocab[st] = map[string]float64{}
@@ -144,7 +156,8 @@ type candidate struct {
 	target   map[string]any
 	missing  []string
 	conf     float64
-	coverage float64
+	coverage float64 // share of content words explained by vocabulary or typed values
+	absorbed float64 // share taken by free text
 	tier     string
 	anchor   bool
 	score    float64
@@ -247,6 +260,10 @@ func verdict(c *candidate) (Status, []string) {
 	switch {
 	case c.anchor && c.coverage >= 0.8 && len(c.missing) == 0 && c.conf >= 0.6:
 		return Ready, nil
+	case c.anchor && c.coverage >= 0.4 && c.coverage+c.absorbed >= 0.99 && c.score >= 0.15 && len(c.missing) == 0:
+		// The action's words are there and the rest is its free text
+		// ("remind me to water the plants in an hour").
+		return Ready, nil
 	case c.anchor && c.coverage >= 0.6 && len(c.missing) > 0:
 		return Clarify, []string{c.s.question(c.missing[0])}
 	case c.anchor && c.coverage >= 0.6 && c.conf >= 0.45:
@@ -268,7 +285,15 @@ func (t *Translator) tier1(toks []token, now time.Time) *candidate {
 	bestLits, bestTypos := -1, 0
 	for _, s := range t.specs {
 		for _, tpl := range s.templates {
-			m := tpl.matchAll(toks, t.vocabHas, s.acceptSpan(toks, now))
+			otherWord := func(w string) bool {
+				for a := range t.literal[w] {
+					if a != s.m.Name {
+						return true
+					}
+				}
+				return false
+			}
+			m := tpl.matchAll(toks, t.vocabHas, s.acceptSpan(toks, now, otherWord, t.AppExists))
 			if m == nil || m.literals == 0 {
 				continue
 			}
@@ -369,17 +394,22 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 			}
 		}
 		b := newBinding(r.s, toks, used, now)
+		b.appExists = t.AppExists
 		b.fill()
-		explained := 0
+		explained, absorbed := 0, 0
 		for _, i := range content {
-			if b.explained(i) {
+			switch {
+			case b.lit[i] || b.typed(i):
 				explained++
+			case b.text[i]:
+				absorbed++
 			}
 		}
 		c := &candidate{s: r.s, target: b.target, missing: r.s.missing(b.target), tier: "T2", anchor: anchor, score: r.score}
 		c.coverage = float64(explained) / float64(len(content))
-		c.conf = 0.5*r.score + 0.5*c.coverage
-		if best == nil || c.conf > best.conf {
+		c.absorbed = float64(absorbed) / float64(len(content))
+		c.conf = 0.5*r.score + 0.5*(c.coverage+0.5*c.absorbed)
+		if best == nil || better(c, best) {
 			best = c
 		}
 	}
@@ -390,6 +420,26 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 		}
 	}
 	return best
+}
+
+// better orders readings: one that can proceed beats one that must ask,
+// which beats one that must be refused; then confidence decides.
+func better(a, b *candidate) bool {
+	ra, rb := rank(a), rank(b)
+	if ra != rb {
+		return ra > rb
+	}
+	return a.conf > b.conf
+}
+
+func rank(c *candidate) int {
+	switch st, _ := verdict(c); st {
+	case Ready:
+		return 2
+	case Clarify:
+		return 1
+	}
+	return 0
 }
 
 // correct maps a misspelt word to a vocabulary word within its typo

@@ -130,6 +130,7 @@ type when struct {
 	explicit bool // am/pm or 24h clock given
 	offset   time.Duration
 	relative bool
+	atCue    bool // the words just before said "at" or "by"
 }
 
 // parseWhen reads a date/time expression at the start of words (with its
@@ -143,7 +144,11 @@ func parseWhen(words []string, now time.Time) (time.Time, int, bool) {
 	for progress && i < len(words) {
 		progress = false
 		j := i
+		w.atCue = false
 		for j < len(words) && (words[j] == "on" || words[j] == "at" || words[j] == "by" || words[j] == "the" || words[j] == "this" || words[j] == "for" || words[j] == "of" || words[j] == "from") {
+			if words[j] == "at" || words[j] == "by" {
+				w.atCue = true
+			}
 			j++
 		}
 		if j >= len(words) {
@@ -329,6 +334,11 @@ func (w *when) clock(words []string) int {
 	// words; the caller passes "at" in, so accept 1-12 and 24h with
 	// minutes.
 	if suffix == "" && m[2] == "" && h > 12 {
+		return 0
+	}
+	// A bare number is a time only after "at" or "by", or with am/pm
+	// after it ("10 minutes" is not ten o'clock).
+	if suffix == "" && m[2] == "" && !w.atCue && (len(words) < 2 || !isMeridiem(words[1]) && words[1] != "o'clock") {
 		return 0
 	}
 	w.hour, w.minute, w.hasTime = h, min, true
