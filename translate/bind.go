@@ -10,19 +10,19 @@ import (
 
 // binding fills a target from words.
 type binding struct {
-	s      *spec
-	toks   []token
-	words  []string
-	lit    []bool // explained by a template literal or vocabulary word
-	used   []bool // taken by a value
-	soft   []bool // taken by free text found without a template
-	text   []bool // of those, taken by a required free-text field
+	s     *spec
+	toks  []token
+	words []string
+	lit   []bool // explained by a template literal or vocabulary word
+	used  []bool // taken by a value
+	soft  []bool // taken by free text found without a template
+	text  []bool // of those, taken by a required free-text field
 	// appExists, when set, says whether words name an installed
 	// application.
 	appExists func(string) bool
-	now    time.Time
-	target map[string]any
-	bad    string // why a captured span did not parse
+	now       time.Time
+	target    map[string]any
+	bad       string // why a captured span did not parse
 }
 
 func newBinding(s *spec, toks []token, lit []bool, now time.Time) *binding {

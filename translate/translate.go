@@ -60,7 +60,7 @@ type Translator struct {
 	// literal maps words of templates and aliases to the actions using
 	// them; a name slot may not take another action's word.
 	literal map[string]map[string]bool
-	n     int
+	n       int
 	// AppExists, when set, says whether words name an installed
 	// application; free words are read as an app to open only then.
 	AppExists func(string) bool
