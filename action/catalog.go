@@ -69,7 +69,32 @@ func (m *Manifest) Reversible() bool { return m.Rollback != RollbackNone }
 // Entry is a registered manifest with its compiled schema.
 type Entry struct {
 	Manifest Manifest
-	schema   *jsonschema.Schema
+	// The schema is compiled on first use: most commands validate one or
+	// two targets, and compiling every schema would slow each start.
+	once   sync.Once
+	schema *jsonschema.Schema
+	err    error
+}
+
+func (e *Entry) compiled() (*jsonschema.Schema, error) {
+	e.once.Do(func() {
+		comp := jsonschema.NewCompiler()
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(e.Manifest.Schema))
+		if err != nil {
+			e.err = fmt.Errorf("catalog: %s schema: %w", e.Manifest.Name, err)
+			return
+		}
+		url := "noema:" + e.Manifest.Name
+		if err := comp.AddResource(url, doc); err != nil {
+			e.err = fmt.Errorf("catalog: %s schema: %w", e.Manifest.Name, err)
+			return
+		}
+		e.schema, e.err = comp.Compile(url)
+		if e.err != nil {
+			e.err = fmt.Errorf("catalog: %s schema: %w", e.Manifest.Name, e.err)
+		}
+	})
+	return e.schema, e.err
 }
 
 // Catalog holds every action type. Registration happens at start-up; reads
@@ -96,25 +121,15 @@ func (c *Catalog) Register(m Manifest) error {
 	default:
 		return fmt.Errorf("catalog: %s has rollback %q", m.Name, m.Rollback)
 	}
-	comp := jsonschema.NewCompiler()
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(m.Schema))
-	if err != nil {
-		return fmt.Errorf("catalog: %s schema: %w", m.Name, err)
-	}
-	url := "noema:" + m.Name
-	if err := comp.AddResource(url, doc); err != nil {
-		return fmt.Errorf("catalog: %s schema: %w", m.Name, err)
-	}
-	s, err := comp.Compile(url)
-	if err != nil {
-		return fmt.Errorf("catalog: %s schema: %w", m.Name, err)
+	if !json.Valid(m.Schema) {
+		return fmt.Errorf("catalog: %s schema is not JSON", m.Name)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if prev, dup := c.entries[m.Name]; dup {
 		return fmt.Errorf("catalog: %s is owned by %s; %s cannot register it again", m.Name, prev.Manifest.Owner, m.Owner)
 	}
-	c.entries[m.Name] = &Entry{Manifest: m, schema: s}
+	c.entries[m.Name] = &Entry{Manifest: m}
 	return nil
 }
 
@@ -147,7 +162,11 @@ func (e *Entry) ValidateTarget(target json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("%s: target is not JSON: %w", e.Manifest.Name, err)
 	}
-	if err := e.schema.Validate(v); err != nil {
+	schema, err := e.compiled()
+	if err != nil {
+		return err
+	}
+	if err := schema.Validate(v); err != nil {
 		return &TargetError{Action: e.Manifest.Name, Err: err}
 	}
 	return nil

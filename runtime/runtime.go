@@ -178,6 +178,9 @@ type Submission struct {
 	// Undo, when set, makes this an undo of another action.
 	Undo   *action.Undo
 	Parent string
+	// NoPreview skips reading the system for the old → new preview
+	// (planning only, where speed matters more).
+	NoPreview bool
 }
 
 // Assess builds the envelope a submission would create and the policy
@@ -263,6 +266,9 @@ func (rt *Runtime) build(ctx context.Context, sub Submission) (*action.Envelope,
 		Request:     req,
 		RequestHash: hash,
 		Execution:   action.Execution{State: action.Created, Class: class, UpdatedAt: now},
+	}
+	if sub.NoPreview {
+		return env, &m, "", nil
 	}
 	if preview, err := h.Preview(ctx, &env.Request); err != nil {
 		env.Execution.Conditions = append(env.Execution.Conditions, "preview_unavailable: "+err.Error())

@@ -147,7 +147,7 @@ func newSpec(m action.Manifest) *spec {
 }
 
 func (s *spec) addValue(fieldName, value, phrase string) {
-	words := norms(expand(tokenize(phrase)))
+	words := vocabWords(phrase)
 	if len(words) == 0 {
 		return
 	}

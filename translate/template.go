@@ -147,10 +147,13 @@ func (p *tplParser) seq(depth int) ([]elem, error) {
 			for j < len(p.s) && !strings.ContainsRune(" \t()[]{}|", rune(p.s[j])) {
 				j++
 			}
-			for _, tok := range tokenize(p.s[p.i:j]) {
-				for _, e := range expand([]token{tok}) {
-					out = append(out, elem{kind: lit, word: e.norm})
+			w := strings.Trim(normWord(p.s[p.i:j]), ".,;:!?\"'")
+			if ex, ok := contractions[w]; ok {
+				for _, e := range ex {
+					out = append(out, elem{kind: lit, word: e})
 				}
+			} else if w != "" {
+				out = append(out, elem{kind: lit, word: w})
 			}
 			p.i = j
 		}

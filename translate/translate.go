@@ -73,8 +73,7 @@ func New(manifests []action.Manifest) *Translator {
 		s := newSpec(m)
 		t.specs = append(t.specs, s)
 		add := func(text string, w float64) {
-			for _, tok := range expand(tokenize(text)) {
-				word := tok.norm
+			for _, word := range vocabWords(text) {
 				if stopwords[word] || word == "," || strings.HasPrefix(word, "{") {
 					continue
 				}
@@ -121,6 +120,27 @@ func New(manifests []action.Manifest) *Translator {
 }
 
 func (t *Translator) vocabHas(w string) bool { return t.known[w] }
+
+// vocabWords splits catalog text into lower-case words, quickly: it runs
+// for every manifest on every start.
+func vocabWords(text string) []string {
+	fields := strings.FieldsFunc(text, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '\'' || r > 127)
+	})
+	out := fields[:0]
+	for _, f := range fields {
+		f = strings.ToLower(strings.Trim(f, "-'"))
+		if f == "" {
+			continue
+		}
+		if ex, ok := contractions[f]; ok {
+			out = append(out, ex...)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
 
 // Translate plans text; now resolves relative times (in now's location).
 func (t *Translator) Translate(text string, now time.Time) Plan {

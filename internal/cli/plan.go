@@ -38,13 +38,15 @@ type planOut struct {
 }
 
 type planFlags struct {
-	asJSON bool
-	now    string
+	asJSON  bool
+	now     string
+	preview bool
 }
 
 func (f *planFlags) add(c *cobra.Command) {
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	c.Flags().StringVar(&f.now, "now", "", "resolve relative times against this RFC 3339 instant")
+	c.Flags().BoolVar(&f.preview, "preview", false, "read the system to show each change as old → new")
 }
 
 func (f *planFlags) clock() (time.Time, error) {
@@ -80,6 +82,7 @@ func planCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer done()
+			g.preview = f.preview
 			out := g.plan(c.Context(), rt, strings.Join(args, " "), now)
 			if f.asJSON {
 				if err := writeJSON(g.env.Stdout, out); err != nil {
@@ -113,7 +116,7 @@ func (g *globals) plan(ctx context.Context, rt *runtime.Runtime, text string, no
 			subj = identity.Agent("llm", "cli")
 		}
 		target, _ := absolutize(st.Target, pathFields(rt, st.Action), g.env.Cwd)
-		env, dec, err := rt.Assess(ctx, runtime.Submission{Subject: subj, Draft: action.Draft{Action: st.Action, Target: target}})
+		env, dec, err := rt.Assess(ctx, runtime.Submission{Subject: subj, Draft: action.Draft{Action: st.Action, Target: target}, NoPreview: !g.preview})
 		if err != nil {
 			out.Status = translate.Clarify
 			out.Questions = append(out.Questions, fmt.Sprintf("%s: %v", st.Action, err))

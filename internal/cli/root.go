@@ -34,6 +34,7 @@ func DefaultEnv() Env {
 type globals struct {
 	env      Env
 	recovery bool
+	preview  bool // plan: read old values for previews
 }
 
 // Run executes the CLI with args and returns the exit code.
