@@ -1,58 +1,123 @@
-// Package desktop owns the desktop.* actions. Settings go through
-// GSettings' storage, dconf: writes over D-Bus to dconf-service, reads
-// straight from the user database as GSettings clients do, so verification
-// reads back exactly what applications will see.
+// Package desktop owns the desktop.* actions. Each talks to the interface
+// a desktop itself uses, and each is verified by reading that interface
+// back:
+//
+//   - settings (theme, night light, do not disturb) go through GSettings'
+//     storage, dconf: writes over D-Bus to dconf-service, reads straight
+//     from the user database as GSettings clients do;
+//   - brightness is written through logind's Session.SetBrightness and read
+//     back from /sys/class/backlight;
+//   - volume and mute go through PipeWire's wpctl or PulseAudio's pactl,
+//     run with an argv, never a shell;
+//   - notifications go to org.freedesktop.Notifications on the session bus;
+//   - applications are found by their Desktop Entry files and started
+//     detached from the Exec line split into an argv.
 package desktop
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/noema-project/noema/adapter"
 	"github.com/noema-project/noema/internal/platform/dconf"
 	"github.com/noema-project/noema/verify"
 )
 
-// Options locate the user's settings; empty fields come from the
-// environment.
+// Options locate the user's settings, devices and services; empty fields
+// come from the environment or the standard locations.
 type Options struct {
 	DConf dconf.Options
+
+	// SysfsRoot replaces /sys for reading backlights.
+	SysfsRoot string
+	// Backlight names the backlight device (a directory under
+	// /sys/class/backlight); empty picks one the way desktops do:
+	// firmware, then platform, then raw.
+	Backlight string
+	// SystemBus is the system bus address; empty uses
+	// $DBUS_SYSTEM_BUS_ADDRESS or the standard socket.
+	SystemBus string
+	// LoginSession is the logind session object used for SetBrightness;
+	// empty means /org/freedesktop/login1/session/auto, the caller's own
+	// session.
+	LoginSession string
+	// SessionBus is the session bus address for notifications; empty uses
+	// DConf.BusAddress, then $DBUS_SESSION_BUS_ADDRESS.
+	SessionBus string
+
+	// Audio selects and configures the sound server client.
+	Audio AudioOptions
+	// Apps locates desktop entries and sets up launched applications.
+	Apps AppOptions
 }
 
 // Module is the desktop adapter.
 type Module struct {
-	opts Options
+	opts  Options
+	audio *audio
+	exits exitLog // how launched applications ended
 
-	mu     sync.Mutex
-	reader *dconf.Client // read-only, no bus needed
-	writer *dconf.Client // connected on first write
+	mu      sync.Mutex
+	reader  *dconf.Client // read-only, no bus needed
+	writer  *dconf.Client // connected on first write
+	system  *dbus.Conn    // logind; connected on first use
+	session *dbus.Conn    // notifications; connected on first use
 }
 
 // New returns the desktop module.
 func New(opts Options) *Module {
-	return &Module{opts: opts, reader: dconf.NewClient(nil, opts.DConf)}
+	return &Module{opts: opts, reader: dconf.NewClient(nil, opts.DConf), audio: newAudio(opts.Audio)}
 }
 
-// Close releases the bus connection.
+// Close releases the bus connections.
 func (m *Module) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var errs []error
 	if m.writer != nil {
-		return m.writer.Close()
+		errs = append(errs, m.writer.Close())
+		m.writer = nil
 	}
-	return nil
+	for _, c := range []**dbus.Conn{&m.system, &m.session} {
+		if *c != nil {
+			errs = append(errs, (*c).Close())
+			*c = nil
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Handlers implements adapter.Module.
 func (m *Module) Handlers() []adapter.Handler {
-	return []adapter.Handler{&themeSet{m: m}}
+	return []adapter.Handler{
+		&themeSet{m: m},
+		&brightnessSet{m: m},
+		&volumeSet{m: m},
+		&volumeMute{m: m},
+		nightLight(m),
+		doNotDisturb(m),
+		&notify{m: m},
+		&appLaunch{m: m},
+	}
 }
 
 // Probes implements adapter.Module.
 func (m *Module) Probes() map[string]verify.Prober {
-	return map[string]verify.Prober{"setting.equals": verify.ProberFunc(m.probeSetting)}
+	return map[string]verify.Prober{
+		"setting.equals":       verify.ProberFunc(m.probeSetting),
+		"brightness.equals":    verify.ProberFunc(m.probeBrightness),
+		"backlight.present":    verify.ProberFunc(m.probeBacklight),
+		"volume.equals":        verify.ProberFunc(m.probeVolume),
+		"audio.available":      verify.ProberFunc(m.probeAudio),
+		"notifications.server": verify.ProberFunc(m.probeNotificationServer),
+		"app.available":        verify.ProberFunc(m.probeAppAvailable),
+		"app.launched":         verify.ProberFunc(m.probeLaunched),
+		"app.process.gone":     verify.ProberFunc(probeGone),
+	}
 }
 
 func (m *Module) writeClient(ctx context.Context) (*dconf.Client, error) {

@@ -1,0 +1,39 @@
+package desktop
+
+import (
+	"encoding/json"
+
+	"github.com/noema-project/noema/action"
+)
+
+// doNotDisturb switches GNOME's do-not-disturb: with it on, notifications
+// go to the message list without banners (show-banners=false).
+func doNotDisturb(m *Module) *toggle {
+	return &toggle{
+		m: m, schema: "org.gnome.desktop.notifications", key: "show-banners", invert: true,
+		manifest: action.Manifest{
+			Name:  "desktop.dnd.set",
+			Title: "Turn do not disturb on or off",
+			Description: "Turn do-not-disturb on (notification banners hidden; they still reach the message list) or off " +
+				"(GSettings org.gnome.desktop.notifications show-banners, inverted).",
+			Schema:       enabledSchema("do not disturb"),
+			Verification: "reads show-banners back from the user's dconf database",
+			Rollback:     action.IdempotentReverse,
+			Utterances: []string{
+				"(turn|switch) (on|off) do not disturb",
+				"(enable|disable|activate|deactivate) (do not disturb|dnd|focus mode)",
+				"(silence|mute|hide|pause) [all] (notifications|banners|popups)",
+				"(show|allow|resume|unmute) [the] (notifications|banners|popups) [again]",
+				"(set|switch) do not disturb [to] {enabled}",
+				"(stop|don't let) [the] (notifications|popups) (bother|interrupt|disturb) me",
+			},
+			Examples: []action.Example{
+				{Text: "switch on do not disturb", Target: json.RawMessage(`{"enabled":true}`)},
+				{Text: "hide all notification popups", Target: json.RawMessage(`{"enabled":true}`)},
+				{Text: "show notifications again", Target: json.RawMessage(`{"enabled":false}`)},
+			},
+			Aliases: []string{"do not disturb", "dnd", "focus mode", "quiet mode", "notification banners"},
+			Owner:   "desktop",
+		},
+	}
+}
