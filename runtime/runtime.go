@@ -358,6 +358,13 @@ func submittedData(env *action.Envelope) map[string]any {
 	return d
 }
 
+// Reject records a refusal that happened before submission (a model's
+// call that named no action or failed validation), so that every refusal
+// is in the evidence.
+func (rt *Runtime) Reject(ctx context.Context, sub Submission, code string, err error) {
+	rt.reject(ctx, sub, code, err)
+}
+
 // reject records a submission refused before an envelope existed, so that
 // every refusal is in the evidence.
 func (rt *Runtime) reject(ctx context.Context, sub Submission, code string, err error) {

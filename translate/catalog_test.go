@@ -4,25 +4,33 @@ import (
 	"testing"
 
 	"github.com/noema-project/noema/action"
-	"github.com/noema-project/noema/internal/app"
+	"github.com/noema-project/noema/adapter"
+	"github.com/noema-project/noema/adapters/desktop"
+	"github.com/noema-project/noema/adapters/files"
+	"github.com/noema-project/noema/adapters/memory"
+	"github.com/noema-project/noema/adapters/network"
+	"github.com/noema-project/noema/adapters/power"
+	"github.com/noema-project/noema/adapters/shell"
+	"github.com/noema-project/noema/adapters/system"
+	"github.com/noema-project/noema/adapters/timekeeping"
+	"github.com/noema-project/noema/verify"
 )
 
-// testCatalog is the real catalog, as every adapter declares it.
+// testCatalog is the real catalog, as every adapter declares it. (The
+// translator itself never imports adapters; its tests read their
+// manifests.)
 func testCatalog(t testing.TB) []action.Manifest {
 	t.Helper()
-	p, err := app.ResolvePaths(func(k string) string {
-		if k == "HOME" {
-			return t.TempDir()
+	home := t.TempDir()
+	reg := adapter.NewRegistry(action.NewCatalog(), verify.NewEngine())
+	for _, m := range []adapter.Module{
+		desktop.New(desktop.Options{}), files.New(files.Options{Home: home, CheckpointDir: home}), shell.New(shell.Options{Home: home}),
+		power.New(power.Options{}), network.New(network.Options{}), system.New(system.Options{}),
+		timekeeping.New(timekeeping.Options{Home: home}), memory.New(memory.Options{Home: home}),
+	} {
+		if err := reg.Install(m); err != nil {
+			t.Fatal(err)
 		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	reg, closer, err := app.Catalog(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	closer.Close()
 	return reg.Catalog().All()
 }

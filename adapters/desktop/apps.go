@@ -381,3 +381,16 @@ func (m *Module) resolveApp(ctx context.Context, app string) (*desktopEntry, err
 	}
 	return findApp(entries, app, m.opts.Apps.currentDesktops())
 }
+
+// AppExists reports whether name matches an installed application (one or
+// several), so the translator reads free words as an app only when one is
+// there to open.
+func (m *Module) AppExists(ctx context.Context, name string) bool {
+	entries, err := loadEntries(ctx, m.opts.Apps.applicationDirs())
+	if err != nil {
+		return false
+	}
+	_, err = findApp(entries, name, m.opts.Apps.currentDesktops())
+	var nf *AppNotFoundError
+	return err == nil || !errors.As(err, &nf) && name != ""
+}

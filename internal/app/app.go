@@ -11,7 +11,12 @@ import (
 	"github.com/noema-project/noema/adapter"
 	"github.com/noema-project/noema/adapters/desktop"
 	"github.com/noema-project/noema/adapters/files"
+	"github.com/noema-project/noema/adapters/memory"
+	"github.com/noema-project/noema/adapters/network"
+	"github.com/noema-project/noema/adapters/power"
 	"github.com/noema-project/noema/adapters/shell"
+	"github.com/noema-project/noema/adapters/system"
+	"github.com/noema-project/noema/adapters/timekeeping"
 	"github.com/noema-project/noema/evidence"
 	"github.com/noema-project/noema/evidence/evindex"
 	"github.com/noema-project/noema/internal/clock"
@@ -61,6 +66,11 @@ func Catalog(p Paths) (*adapter.Registry, *desktop.Module, error) {
 		dm,
 		files.New(files.Options{Home: p.UserHome, CheckpointDir: p.Checkpoints(), Trash: tr}),
 		shell.New(shell.Options{Home: p.UserHome}),
+		power.New(power.Options{}),
+		network.New(network.Options{}),
+		system.New(system.Options{}),
+		timekeeping.New(timekeeping.Options{Home: p.Home}),
+		memory.New(memory.Options{Home: p.Home}),
 	} {
 		if err := reg.Install(m); err != nil {
 			return nil, nil, err
@@ -157,12 +167,15 @@ func OpenPolicy(p Paths, now func() time.Time) (*policy.Kernel, policy.LoadResul
 
 // Planner is the pipeline without state: enough to translate, assess and
 // decide, never to execute.
-func Planner(p Paths, recovery bool) (*runtime.Runtime, func(), error) {
+func Planner(p Paths, recovery bool) (*runtime.Runtime, *desktop.Module, func(), error) {
 	reg, dm, err := Catalog(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	k, _ := OpenPolicy(p, time.Now)
 	rt := runtime.New(runtime.Options{Registry: reg, Policy: k, Recovery: recovery})
-	return rt, func() { dm.Close() }, nil
+	return rt, dm, func() { dm.Close() }, nil
 }
+
+// Desktop returns the desktop module (for app lookups).
+func (a *App) Desktop() *desktop.Module { return a.desktop }

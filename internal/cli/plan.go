@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/noema-project/noema/action"
+	"github.com/noema-project/noema/cognition"
 	"github.com/noema-project/noema/identity"
 	"github.com/noema-project/noema/internal/app"
 	"github.com/noema-project/noema/runtime"
@@ -29,12 +30,14 @@ type plannedAction struct {
 }
 
 type planOut struct {
-	Status    translate.Status `json:"status"`
-	Tier      string           `json:"tier"`
-	Actions   []plannedAction  `json:"actions"`
-	Questions []string         `json:"questions"`
-	Refusal   string           `json:"refusal"`
-	Message   string           `json:"message,omitempty"`
+	Status    translate.Status    `json:"status"`
+	Tier      string              `json:"tier"`
+	Actions   []plannedAction     `json:"actions"`
+	Questions []string            `json:"questions"`
+	Refusal   string              `json:"refusal"`
+	Message   string              `json:"message,omitempty"`
+	Refused   []cognition.Refused `json:"refused,omitempty"`
+	Model     string              `json:"model,omitempty"`
 }
 
 type planFlags struct {
@@ -77,13 +80,18 @@ func planCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rt, done, err := app.Planner(p, g.recovery)
+			rt, dm, done, err := app.Planner(p, g.recovery)
 			if err != nil {
 				return err
 			}
 			defer done()
+			cfg, err := app.LoadConfig(p.ConfigFiles)
+			if err != nil {
+				return err
+			}
 			g.preview = f.preview
-			out := g.plan(c.Context(), rt, strings.Join(args, " "), now)
+			planner := app.NewPlanner(p, g.env.Getenv, cfg, rt.Catalog(), dm)
+			out, _ := g.plan(c.Context(), rt, planner, strings.Join(args, " "), now)
 			if f.asJSON {
 				if err := writeJSON(g.env.Stdout, out); err != nil {
 					return err
@@ -101,27 +109,31 @@ func planCmd(g *globals) *cobra.Command {
 	return c
 }
 
-// plan translates text and asks the policy kernel about each step.
-func (g *globals) plan(ctx context.Context, rt *runtime.Runtime, text string, now time.Time) planOut {
-	tr := translate.New(rt.Catalog().All())
-	pl := tr.Translate(text, now)
-	out := planOut{Status: pl.Status, Tier: pl.Tier, Actions: []plannedAction{}, Questions: pl.Questions, Refusal: pl.Refusal, Message: pl.Message}
+// plan plans text and asks the policy kernel about each step. It returns
+// the output and the submissions that would carry the plan out.
+func (g *globals) plan(ctx context.Context, rt *runtime.Runtime, planner *cognition.Planner, text string, now time.Time) (planOut, []runtime.Submission) {
+	pl := planner.Plan(ctx, cognition.Input{Text: text, Now: now, Cwd: g.env.Cwd})
+	out := planOut{Status: pl.Status, Tier: pl.Tier, Actions: []plannedAction{}, Questions: pl.Questions, Refusal: pl.Refusal, Message: pl.Message, Refused: pl.Refused, Model: pl.Model}
 	if out.Questions == nil {
 		out.Questions = []string{}
 	}
 	human := identity.CurrentUser("cli")
+	var subs []runtime.Submission
 	for _, st := range pl.Steps {
 		subj := human
-		if st.Tier == "T3" || st.Tier == "T4" {
-			subj = identity.Agent("llm", "cli")
+		if st.ByModel {
+			subj = identity.Agent(pl.Model, "cli")
 		}
 		target, _ := absolutize(st.Target, pathFields(rt, st.Action), g.env.Cwd)
-		env, dec, err := rt.Assess(ctx, runtime.Submission{Subject: subj, Draft: action.Draft{Action: st.Action, Target: target}, NoPreview: !g.preview})
+		sub := runtime.Submission{Subject: subj, Draft: action.Draft{Action: st.Action, Target: target, Tainted: st.Tainted, Reason: text}, NoPreview: !g.preview}
+		env, dec, err := rt.Assess(ctx, sub)
 		if err != nil {
 			out.Status = translate.Clarify
 			out.Questions = append(out.Questions, fmt.Sprintf("%s: %v", st.Action, err))
 			continue
 		}
+		sub.NoPreview = false
+		subs = append(subs, sub)
 		out.Actions = append(out.Actions, plannedAction{
 			Action: st.Action, Target: env.Request.Target, Risk: env.Request.Risk, Decision: string(dec.Effect),
 			ReasonCode: dec.ReasonCode, Reasons: dec.Reasons, Confidence: st.Confidence, Preview: env.Execution.Preview,
@@ -131,7 +143,7 @@ func (g *globals) plan(ctx context.Context, rt *runtime.Runtime, text string, no
 	if out.Status == translate.Clarify && len(out.Actions) > 0 {
 		out.Status = translate.Partial
 	}
-	return out
+	return out, subs
 }
 
 func pathFields(rt *runtime.Runtime, name string) []string {
@@ -154,7 +166,12 @@ func printPlan(g *globals, out planOut) {
 	for _, q := range out.Questions {
 		fmt.Fprintf(w, "? %s\n", safe(q))
 	}
+	for _, r := range out.Refused {
+		fmt.Fprintf(w, "✘ refused model call %s: %s\n", safe(r.Tool), safe(r.Reason))
+	}
 	if out.Refusal != "" {
 		fmt.Fprintf(w, "✘ %s: %s\n", out.Refusal, safe(out.Message))
+	} else if out.Message != "" {
+		fmt.Fprintf(w, "  %s\n", safe(out.Message))
 	}
 }

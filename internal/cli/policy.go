@@ -117,7 +117,7 @@ func policyTestCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rt, done, err := app.Planner(p, g.recovery)
+			rt, _, done, err := app.Planner(p, g.recovery)
 			if err != nil {
 				return err
 			}

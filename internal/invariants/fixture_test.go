@@ -18,7 +18,7 @@ import (
 // real adapter would exercise.
 type liar struct{ dir string }
 
-func (l *liar) Handlers() []adapter.Handler        { return []adapter.Handler{(*liarH)(l)} }
+func (l *liar) Handlers() []adapter.Handler      { return []adapter.Handler{(*liarH)(l)} }
 func (l *liar) Probes() map[string]verify.Prober { return nil }
 
 type liarH liar

@@ -21,7 +21,7 @@ var layers = map[string]int{
 	"internal/blobstore": 0, "internal/sqlitedb": 0, "internal/listen": 0,
 	"evidence": 1,
 	"objfs":    2,
-	"action": 3, "adapter": 3, "adapters": 3, "policy": 3, "identity": 3, "approval": 3,
+	"action":   3, "adapter": 3, "adapters": 3, "policy": 3, "identity": 3, "approval": 3,
 	"verify": 3, "runtime": 3, "state": 3, "internal/pipelinetest": 3,
 	"translate": 5, "llm": 5, "memory": 5, "agent": 5, "cognition": 5,
 	"server": 7, "cmd": 7, "internal/app": 7, "internal/cli": 7, "internal/invariants": 7, "bench": 7,

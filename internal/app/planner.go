@@ -1,0 +1,42 @@
+package app
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/noema-project/noema/action"
+	"github.com/noema-project/noema/adapters/desktop"
+	"github.com/noema-project/noema/cognition"
+	"github.com/noema-project/noema/llm"
+	"github.com/noema-project/noema/translate"
+)
+
+// LLMConfig resolves the model settings: NOEMA_LLM_URL and
+// NOEMA_LLM_MODEL win over config.toml; none means offline.
+func LLMConfig(getenv func(string) string, cfg Config) llm.Config {
+	c := llm.Config{URL: cfg.LLM.URL, Model: cfg.LLM.Model, APIKey: getenv("NOEMA_LLM_API_KEY"), Timeout: 60 * time.Second}
+	if v := getenv("NOEMA_LLM_URL"); v != "" {
+		c.URL = v
+	}
+	if v := getenv("NOEMA_LLM_MODEL"); v != "" {
+		c.Model = v
+	}
+	return c
+}
+
+// NewPlanner builds the cognition planner over a registry: the offline
+// translator always, the model when one is configured.
+func NewPlanner(p Paths, getenv func(string) string, cfg Config, cat *action.Catalog, dm *desktop.Module) *cognition.Planner {
+	tr := translate.New(cat.All())
+	if dm != nil {
+		tr.AppExists = func(name string) bool { return dm.AppExists(context.Background(), name) }
+	}
+	var model *llm.Client
+	lc := LLMConfig(getenv, cfg)
+	if lc.URL != "" && lc.Model != "" {
+		model, _ = llm.New(lc)
+	}
+	breaker := cognition.NewBreaker(filepath.Join(p.Run(), "llm-breaker.json"), 2, time.Minute)
+	return cognition.New(cat, tr, model, breaker)
+}
