@@ -209,11 +209,13 @@ func editDistance(a, b string, max int) int {
 // typoBudget is how many edits a word of this length may carry and still
 // count as the vocabulary word.
 func typoBudget(word string) int {
+	// Short words are too often other real words ("might" is not a typo
+	// of "night"); only longer ones get a budget.
 	n := len([]rune(word))
 	switch {
-	case n >= 8:
+	case n >= 9:
 		return 2
-	case n >= 4:
+	case n >= 6:
 		return 1
 	}
 	return 0

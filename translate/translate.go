@@ -60,6 +60,9 @@ type Translator struct {
 	// literal maps words of templates and aliases to the actions using
 	// them; a name slot may not take another action's word.
 	literal map[string]map[string]bool
+	// valueOnly marks words an action knows only as target values; they
+	// bind a field but do not identify the action.
+	valueOnly map[string]map[string]bool
 	n       int
 	// AppExists, when set, says whether words name an installed
 	// application; free words are read as an app to open only then.
@@ -68,7 +71,7 @@ type Translator struct {
 
 // New compiles the catalog's manifests.
 func New(manifests []action.Manifest) *Translator {
-	t := &Translator{vocab: map[string]map[string]float64{}, idf: map[string]float64{}, known: map[string]bool{}, literal: map[string]map[string]bool{}}
+	t := &Translator{vocab: map[string]map[string]float64{}, idf: map[string]float64{}, known: map[string]bool{}, literal: map[string]map[string]bool{}, valueOnly: map[string]map[string]bool{}}
 	for _, m := range manifests {
 		s := newSpec(m)
 		t.specs = append(t.specs, s)
@@ -101,9 +104,23 @@ func New(manifests []action.Manifest) *Translator {
 		for _, a := range m.Aliases {
 			add(a, 1)
 		}
+		nonValue := map[string]bool{}
+		for st := range t.vocab {
+			if _, ok := t.vocab[st][m.Name]; ok {
+				nonValue[st] = true
+			}
+		}
 		for _, vws := range s.values {
 			for _, vw := range vws {
 				add(strings.Join(vw.words, " "), 1)
+				for _, w := range vw.words {
+					if st := stem(w); !nonValue[st] {
+						if t.valueOnly[st] == nil {
+							t.valueOnly[st] = map[string]bool{}
+						}
+						t.valueOnly[st][m.Name] = true
+					}
+				}
 			}
 		}
 		add(m.Title, 0.6)
@@ -180,6 +197,7 @@ type candidate struct {
 	absorbed float64 // share taken by free text
 	tier     string
 	anchor   bool
+	strong   bool // an explaining word belongs to very few actions
 	score    float64
 }
 
@@ -278,15 +296,15 @@ func verdict(c *candidate) (Status, []string) {
 		return Clarify, []string{c.s.question(c.missing[0])}
 	}
 	switch {
-	case c.anchor && c.coverage >= 0.8 && len(c.missing) == 0 && c.conf >= 0.6:
+	case c.anchor && c.coverage >= 0.7 && len(c.missing) == 0 && c.conf >= 0.6:
 		return Ready, nil
-	case c.anchor && c.coverage >= 0.4 && c.coverage+c.absorbed >= 0.99 && c.score >= 0.15 && len(c.missing) == 0:
+	case c.strong && c.coverage >= 0.4 && c.coverage+c.absorbed >= 0.99 && c.score >= 0.15 && len(c.missing) == 0:
 		// The action's words are there and the rest is its free text
 		// ("remind me to water the plants in an hour").
 		return Ready, nil
 	case c.anchor && c.coverage >= 0.6 && len(c.missing) > 0:
 		return Clarify, []string{c.s.question(c.missing[0])}
-	case c.anchor && c.coverage >= 0.6 && c.conf >= 0.45:
+	case c.anchor && c.coverage >= 0.6 && c.conf >= 0.45, c.strong && c.coverage >= 0.5:
 		return Clarify, []string{"Did you mean: " + strings.ToLower(c.s.m.Title) + "?"}
 	}
 	return Rejected, nil
@@ -402,14 +420,21 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 	anchorIDF := math.Log(1 + float64(t.n)/6)
 	for _, r := range ranked {
 		used := make([]bool, len(toks))
-		anchor := false
+		anchor, strong := false, false
+		strongIDF := math.Log(1 + float64(t.n)/3)
 		for _, i := range content {
 			// Words only from descriptions and examples rank an action
 			// but do not explain a word: they may be slot content.
 			if w, ok := t.vocab[stems[i]][r.s.m.Name]; ok && w >= 0.6 {
 				used[i] = true
+				if t.valueOnly[stems[i]][r.s.m.Name] || genericWords[words[i]] {
+					continue
+				}
 				if t.idf[stems[i]] >= anchorIDF {
 					anchor = true
+				}
+				if t.idf[stems[i]] >= strongIDF && stems[i] == stem(words[i]) {
+					strong = true
 				}
 			}
 		}
@@ -425,7 +450,7 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 				absorbed++
 			}
 		}
-		c := &candidate{s: r.s, target: b.target, missing: r.s.missing(b.target), tier: "T2", anchor: anchor, score: r.score}
+		c := &candidate{s: r.s, target: b.target, missing: r.s.missing(b.target), tier: "T2", anchor: anchor, strong: strong, score: r.score}
 		c.coverage = float64(explained) / float64(len(content))
 		c.absorbed = float64(absorbed) / float64(len(content))
 		c.conf = 0.5*r.score + 0.5*(c.coverage+0.5*c.absorbed)
@@ -440,6 +465,16 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 		}
 	}
 	return best
+}
+
+// genericWords are verbs and question words every kind of request uses;
+// they never identify an action by themselves.
+var genericWords = map[string]bool{
+	"tell": true, "know": true, "what": true, "show": true, "give": true, "get": true, "make": true, "let": true,
+	"say": true, "want": true, "need": true, "find": true, "look": true, "see": true, "is": true, "are": true,
+	"do": true, "does": true, "have": true, "has": true, "set": true, "put": true, "take": true, "go": true,
+	"can": true, "could": true, "would": true, "help": true, "like": true, "how": true, "which": true, "who": true,
+	"when": true, "where": true, "why": true, "will": true, "should": true, "new": true, "now": true, "again": true,
 }
 
 // better orders readings: one that can proceed beats one that must ask,

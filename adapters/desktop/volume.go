@@ -176,9 +176,9 @@ func (h *volumeMute) Manifest() action.Manifest {
 		Verification: "reads the output's mute state back from the sound server",
 		Rollback:     action.IdempotentReverse,
 		Utterances: []string{
-			"mute [the] (sound|audio|volume|speakers|computer)",
-			"unmute [the] (sound|audio|volume|speakers|computer)",
-			"(silence|quiet) [the] (computer|speakers|sound)",
+			"(mute|unmute) [the] [sound|audio|volume|speakers|computer]",
+			"(turn|switch) [the] (sound|audio|volume) [back] (on|off)",
+						"(silence|quiet) [the] (computer|speakers|sound)",
 			"(turn|switch) (off|on) [the] (sound|audio)",
 			"(set|turn) mute [to] {muted}",
 		},

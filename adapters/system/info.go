@@ -35,6 +35,8 @@ func (h *infoH) Manifest() action.Manifest {
 			"how much (memory|ram|disk space|disk|storage) (do i have|is free|is left|is available)",
 			"(what is|what's) [the] (load|uptime|battery level|battery) [of] [this] [machine|computer|system]",
 			"(about|describe) [this] (system|machine|computer)",
+			"[show] [the] (system|machine|computer) (status|overview|health|stats|summary|info)",
+			"how is [the|my|this] (system|computer|machine) doing",
 		},
 		Examples: []action.Example{
 			{Text: "show system info", Target: json.RawMessage(`{}`)},

@@ -44,7 +44,7 @@ func (h *processKillH) Manifest() action.Manifest {
 		Rollback:     action.RollbackNone,
 		RollbackNote: "a stopped process cannot be brought back with its state; start the program again instead",
 		Utterances: []string{
-			"(kill|end|terminate|stop|close) [the] process {pid}",
+			"(kill|end|terminate|stop|close) [the] (process|pid) [id|number] {pid}",
 			"(kill|end|terminate|quit|close) [all] [the] {name} [process|processes|program]",
 			"(force kill|force quit|kill -9) [the] {name}",
 			"(force kill|force quit) [the] process {pid}",

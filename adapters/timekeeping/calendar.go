@@ -90,6 +90,7 @@ func (h *eventCreate) Manifest() action.Manifest {
 			"(add|put) [a|an] (meeting|event|appointment) (at|on) {start} (called|named|about) {title}",
 			"(block|reserve) {duration_minutes} minutes (at|on) {start} for {title}",
 			"i have [a|an] {title} (at|on) {start}",
+			"(create|add|schedule|book|set up|make|plan) [a|an|my] {title} [at|on|for] {start} [for {duration_minutes}]",
 		},
 		Examples: []action.Example{
 			{Text: "schedule a meeting with the design team at 2026-05-04T14:00:00+02:00",

@@ -152,13 +152,17 @@ func (h *reminderCreate) Manifest() action.Manifest {
 		Rollback:     action.IdempotentReverse,
 		RollbackNote: "undo cancels the reminder if it has not gone off yet",
 		Utterances: []string{
-			"remind me to {text} (at|on) {at}",
+			"remind me to {text} [at|on] {at}",
+			"remind me {at} to {text}",
 			"remind me (at|on) {at} to {text}",
 			"remind me about {text} (at|on) {at}",
 			"(set|create|add) a reminder (for|at|on) {at} (to|about|that) {text}",
 			"(set|create|add) a reminder to {text} (at|on) {at}",
 			"(don't|do not) let me forget to {text} (at|on) {at}",
 			"ping me (at|on) {at} (about|to) {text}",
+			"(set|create|add) [an] alarm (for|at|on) {at} => text=Alarm",
+			"(wake me up|wake me) [at|on] {at} => text=Wake up",
+			"(set|create|add) [an] alarm {at} => text=Alarm",
 		},
 		Examples: []action.Example{
 			{Text: "remind me to water the plants at 2026-05-04T18:00:00+02:00",
@@ -168,7 +172,7 @@ func (h *reminderCreate) Manifest() action.Manifest {
 			{Text: "ping me on 2026-06-10T10:00:00+02:00 about renewing the passport",
 				Target: json.RawMessage(`{"text":"renewing the passport","at":"2026-06-10T10:00:00+02:00"}`)},
 		},
-		Aliases: []string{"reminder", "remind", "alert me", "nudge me", "don't let me forget"},
+		Aliases: []string{"reminder", "remind", "alert me", "nudge me", "don't let me forget", "alarm", "wake me up"},
 		Owner:   "timekeeping",
 	}
 }

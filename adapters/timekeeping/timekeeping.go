@@ -113,7 +113,7 @@ func (m *Module) Close() error {
 func (m *Module) Handlers() []adapter.Handler {
 	return []adapter.Handler{
 		&eventCreate{m}, &eventList{m},
-		&reminderCreate{m}, &timerStart{m}, &timerCancel{m},
+		&reminderCreate{m}, &reminderList{m}, &timerStart{m}, &timerCancel{m},
 	}
 }
 

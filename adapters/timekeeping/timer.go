@@ -47,7 +47,8 @@ func (h *timerStart) Manifest() action.Manifest {
 		RollbackNote: "undo cancels the timer if it has not gone off yet",
 		Utterances: []string{
 			"set a timer for {seconds}",
-			"(start|set) a {seconds} timer",
+			"(start|set|make|give me|create) a {seconds} timer",
+			"timer [for] {seconds}",
 			"(start|set) a {label} timer for {seconds}",
 			"(start|set) a timer (called|named|for) {label} for {seconds}",
 			"(count down|countdown) {seconds}",

@@ -57,6 +57,8 @@ func main() {
 	type result struct{ n, ok int }
 	inScope, oosKnown, oosOther := result{}, result{}, result{}
 	asked := 0
+	inRejected, inAsked, inWrong := 0, 0, 0
+	oosRefused := 0
 	var fails, accepts []string
 	perIntent := map[string]*result{}
 	start := time.Now()
@@ -76,7 +78,17 @@ func main() {
 			if plan.Status == translate.Ready && len(plan.Steps) == 1 && contains(want, plan.Steps[0].Action) {
 				inScope.ok++
 				r.ok++
-			} else if len(fails) < *show*len(m.Map) {
+			} else {
+				switch {
+				case plan.Status == translate.Rejected:
+					inRejected++
+				case plan.Status == translate.Clarify:
+					inAsked++
+				default:
+					inWrong++
+				}
+			}
+			if !(plan.Status == translate.Ready && len(plan.Steps) == 1 && contains(want, plan.Steps[0].Action)) && plan.Status != translate.Clarify && len(fails) < *show*len(m.Map) {
 				got := string(plan.Status)
 				if len(plan.Steps) > 0 {
 					got += " " + plan.Steps[0].Action
@@ -93,6 +105,9 @@ func main() {
 		switch plan.Status {
 		case translate.Rejected:
 			res.ok++
+			if intent == "oos" {
+				oosRefused++
+			}
 		case translate.Clarify:
 			asked++
 			res.ok++ // asked, planned nothing
@@ -104,8 +119,9 @@ func main() {
 	}
 	elapsed := time.Since(start)
 	fmt.Printf("CLINC150 test + oos_test, %d utterances, %v per utterance\n", len(items), elapsed/time.Duration(len(items)))
-	fmt.Printf("in-scope (mapped intents): %d/%d correct (%.1f%%), wrongly rejected or asked %.1f%%\n", inScope.ok, inScope.n, pct(inScope.ok, inScope.n), 100-pct(inScope.ok, inScope.n))
-	fmt.Printf("out-of-scope (oos_test): %d/%d not planned (%.1f%%)\n", oosKnown.ok, oosKnown.n, pct(oosKnown.ok, oosKnown.n))
+	fmt.Printf("in-scope (mapped intents): %d/%d planned right (%.1f%%); asked a question %.1f%%; wrongly rejected %.1f%%; wrong action %.1f%%\n",
+		inScope.ok, inScope.n, pct(inScope.ok, inScope.n), pct(inAsked, inScope.n), pct(inRejected, inScope.n), pct(inWrong, inScope.n))
+	fmt.Printf("out-of-scope (oos_test): %d/%d not planned (%.1f%%), of which refused outright %d (%.1f%%)\n", oosKnown.ok, oosKnown.n, pct(oosKnown.ok, oosKnown.n), oosRefused, pct(oosRefused, oosKnown.n))
 	fmt.Printf("out-of-scope (the other 143 intents): %d/%d not planned (%.1f%%)\n", oosOther.ok, oosOther.n, pct(oosOther.ok, oosOther.n))
 	fmt.Printf("  of those not planned, %d were answered with a question rather than a refusal\n", asked)
 	var names []string
