@@ -63,7 +63,7 @@ type Translator struct {
 	// valueOnly marks words an action knows only as target values; they
 	// bind a field but do not identify the action.
 	valueOnly map[string]map[string]bool
-	n       int
+	n         int
 	// AppExists, when set, says whether words name an installed
 	// application; free words are read as an app to open only then.
 	AppExists func(string) bool

@@ -178,7 +178,7 @@ func (h *volumeMute) Manifest() action.Manifest {
 		Utterances: []string{
 			"(mute|unmute) [the] [sound|audio|volume|speakers|computer]",
 			"(turn|switch) [the] (sound|audio|volume) [back] (on|off)",
-						"(silence|quiet) [the] (computer|speakers|sound)",
+			"(silence|quiet) [the] (computer|speakers|sound)",
 			"(turn|switch) (off|on) [the] (sound|audio)",
 			"(set|turn) mute [to] {muted}",
 		},
