@@ -37,6 +37,10 @@ func (b *binding) free(i int) bool { return !b.used[i] && !b.lit[i] }
 // explained reports a word accounted for.
 func (b *binding) explained(i int) bool { return b.used[i] || b.lit[i] }
 
+// degreeWords qualify a change ("a bit brighter"); the default step
+// covers them.
+var degreeWords = map[string]bool{"bit": true, "little": true, "slightly": true, "tad": true, "touch": true, "lot": true, "much": true, "notch": true}
+
 var upWords = map[string]bool{"up": true, "increase": true, "raise": true, "louder": true, "brighter": true, "higher": true, "more": true, "boost": true, "turn-up": true, "brighten": true, "lighter": true, "crank": true, "bump": true, "plus": true, "+": true}
 var downWords = map[string]bool{"down": true, "decrease": true, "lower": true, "reduce": true, "quieter": true, "softer": true, "dimmer": true, "darker": true, "dim": true, "less": true, "minus": true, "decrement": true, "turn-down": true, "darken": true, "-": true}
 var onWords = map[string]bool{"on": true, "enable": true, "enabled": true, "activate": true, "start": true, "switch-on": true, "true": true, "yes": true, "allow": true, "unmute": false}
@@ -242,6 +246,10 @@ func (b *binding) span(name string, sp [2]int) bool {
 			if f.kind == kPercent && num < 1 && num > 0 {
 				num *= 100
 			}
+			if f.kind == kDelta && b.direction() < 0 && num > 0 {
+				// "lower the volume by 20"
+				num = -num
+			}
 			v = int(math.Round(num))
 		}
 	case kBool:
@@ -434,7 +442,7 @@ func (b *binding) generic(f *field) {
 		}
 		b.target[f.name] = dir * amount
 		for i, w := range b.words {
-			if upWords[w] || downWords[w] || w == "by" {
+			if upWords[w] || downWords[w] || w == "by" || degreeWords[w] {
 				b.used[i] = true
 			}
 		}

@@ -31,3 +31,16 @@ func TestDebugPlan(t *testing.T) {
 		}
 	}
 }
+
+func TestDebugRank(t *testing.T) {
+	in := os.Getenv("NOEMA_DEBUG_RANK")
+	if in == "" {
+		t.Skip("set NOEMA_DEBUG_RANK")
+	}
+	tr := New(testCatalog(t))
+	toks := stripFiller(expand(tokenize(in)))
+	words := norms(toks)
+	for _, w := range words {
+		fmt.Printf("%s: idf=%.2f actions=%v valueOnly=%v\n", w, tr.idf[stem(w)], tr.vocab[stem(w)], tr.valueOnly[stem(w)])
+	}
+}

@@ -161,25 +161,28 @@ func (p *tplParser) seq(depth int) ([]elem, error) {
 	return out, nil
 }
 
-// words lists the literal words of a template (for the vocabulary).
-func (t *template) words() []string {
-	var out []string
-	var walk func([]elem)
-	walk = func(s []elem) {
+// words lists the literal words of a template (for the vocabulary),
+// each with whether it sits inside an optional part.
+func (t *template) words() map[string]bool {
+	out := map[string]bool{}
+	var walk func([]elem, bool)
+	walk = func(s []elem, optional bool) {
 		for _, e := range s {
 			switch e.kind {
 			case lit:
-				out = append(out, e.word)
+				if prev, seen := out[e.word]; !seen || prev {
+					out[e.word] = optional
+				}
 			case alt:
 				for _, a := range e.alts {
-					walk(a)
+					walk(a, optional)
 				}
 			case opt:
-				walk(e.inner)
+				walk(e.inner, true)
 			}
 		}
 	}
-	walk(t.seq)
+	walk(t.seq, false)
 	return out
 }
 

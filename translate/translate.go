@@ -96,9 +96,23 @@ func New(manifests []action.Manifest) *Translator {
 				}
 			}
 		}
+		// Words a template requires are stronger evidence than words it
+		// only allows.
+		required := map[string]bool{}
 		for _, tpl := range s.templates {
-			for _, w := range tpl.words() {
-				add(w, 1)
+			for w, optional := range tpl.words() {
+				if !optional {
+					required[w] = true
+				}
+			}
+		}
+		for _, tpl := range s.templates {
+			for w := range tpl.words() {
+				if required[w] {
+					add(w, 1)
+				} else {
+					add(w, 0.7)
+				}
 			}
 		}
 		for _, a := range m.Aliases {
@@ -480,6 +494,11 @@ var genericWords = map[string]bool{
 // better orders readings: one that can proceed beats one that must ask,
 // which beats one that must be refused; then confidence decides.
 func better(a, b *candidate) bool {
+	// The reading that explains the words best wins, even if it must ask
+	// for a detail; near ties go to the one that can proceed.
+	if d := a.conf - b.conf; d > 0.05 || d < -0.05 {
+		return d > 0
+	}
 	ra, rb := rank(a), rank(b)
 	if ra != rb {
 		return ra > rb

@@ -1,0 +1,144 @@
+package translate
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+var testNow = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC) // a Monday
+
+type want struct {
+	status  Status
+	actions []string
+	target  map[string]any // checked on the first step
+}
+
+func check(t *testing.T, tr *Translator, text string, w want) {
+	t.Helper()
+	p := tr.Translate(text, testNow)
+	if p.Status != w.status {
+		t.Errorf("%q: status %s (%v %v), want %s", text, p.Status, p.Steps, p.Questions, w.status)
+		return
+	}
+	var got []string
+	for _, s := range p.Steps {
+		got = append(got, s.Action)
+	}
+	if strings.Join(got, ",") != strings.Join(w.actions, ",") {
+		t.Errorf("%q: actions %v, want %v", text, got, w.actions)
+		return
+	}
+	if w.target != nil {
+		var tg map[string]any
+		json.Unmarshal(p.Steps[0].Target, &tg)
+		for k, v := range w.target {
+			if gv, ok := tg[k]; !ok || !equalish(gv, v) {
+				t.Errorf("%q: target %s = %v, want %v (whole: %v)", text, k, tg[k], v, tg)
+			}
+		}
+	}
+}
+
+func equalish(a, b any) bool {
+	ab, _ := json.Marshal(a)
+	bb, _ := json.Marshal(b)
+	return strings.EqualFold(string(ab), string(bb))
+}
+
+func TestTranslate(t *testing.T) {
+	tr := New(testCatalog(t))
+	cases := []struct {
+		text string
+		w    want
+	}{
+		{"switch to the dark theme", want{Ready, []string{"desktop.theme.set"}, map[string]any{"mode": "dark"}}},
+		{"could you please turn on dark mode", want{Ready, []string{"desktop.theme.set"}, map[string]any{"mode": "dark"}}},
+		{"brightness to seventy five percent", want{Ready, []string{"desktop.brightness.set"}, map[string]any{"percent": 75}}},
+		{"a bit brighter please", want{Ready, []string{"desktop.brightness.set"}, map[string]any{"delta": 10}}},
+		{"lower the volume by 20", want{Ready, []string{"desktop.volume.set"}, map[string]any{"delta": -20}}},
+		{"set the volume to half", want{Ready, []string{"desktop.volume.set"}, map[string]any{"percent": 50}}},
+		{"set a timer for an hour and a half", want{Ready, []string{"timer.start"}, map[string]any{"seconds": 5400}}},
+		{"remind me to feed the cat in 20 minutes", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-02T10:20:00Z"}}},
+		{"remind me next monday at noon to book flights", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-09T12:00:00Z"}}},
+		{"turn off bluetooth", want{Ready, []string{"network.bluetooth.set"}, map[string]any{"enabled": false}}},
+		{"turn on wifi and bluetooth", want{Ready, []string{"network.wifi.set", "network.bluetooth.set"}, map[string]any{"enabled": true}}},
+		{"mute the sound, then switch to light mode", want{Ready, []string{"desktop.volume.mute", "desktop.theme.set"}, map[string]any{"muted": true}}},
+		{"restart the cups service", want{Ready, []string{"service.restart"}, map[string]any{"unit": "cups"}}},
+		{"is docker running", want{Ready, []string{"service.status"}, map[string]any{"unit": "docker"}}},
+		{"install htop", want{Ready, []string{"package.install"}, map[string]any{"name": "htop"}}},
+		{"switch to balanced power mode", want{Ready, []string{"power.profile.set"}, map[string]any{"profile": "balanced"}}},
+		{"set the brightness", want{Clarify, nil, nil}},
+		{"set a timer", want{Clarify, nil, nil}},
+		{"what is the capital of peru", want{Rejected, nil, nil}},
+		{"order a pizza with extra cheese", want{Rejected, nil, nil}},
+		{"", want{Rejected, nil, nil}},
+	}
+	for _, c := range cases {
+		check(t, tr, c.text, c.w)
+	}
+}
+
+func TestTypos(t *testing.T) {
+	tr := New(testCatalog(t))
+	check(t, tr, "set the brightnes to 40", want{Ready, []string{"desktop.brightness.set"}, map[string]any{"percent": 40}})
+	check(t, tr, "turn the volumme down", want{Ready, []string{"desktop.volume.set"}, nil})
+}
+
+func TestNeverAShellString(t *testing.T) {
+	tr := New(testCatalog(t))
+	p := tr.Translate("run ls -la /tmp", testNow)
+	if p.Status != Ready || p.Steps[0].Action != "shell.run" {
+		t.Fatalf("%+v", p)
+	}
+	var tg struct{ Argv []string }
+	json.Unmarshal(p.Steps[0].Target, &tg)
+	if strings.Join(tg.Argv, "|") != "ls|-la|/tmp" {
+		t.Fatalf("argv %q", tg.Argv)
+	}
+}
+
+func FuzzTranslate(f *testing.F) {
+	tr := New(testCatalog(f))
+	for _, s := range []string{"enable dark mode", "remind me tomorrow at 9 to x", "set volume to 120%", "and and and", ", , ,", "in in in in", "turn on 9:99pm"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 2000 {
+			return
+		}
+		p := tr.Translate(s, testNow)
+		if p.Status == Ready && len(p.Steps) == 0 {
+			t.Fatal("READY without steps")
+		}
+		for _, st := range p.Steps {
+			if !json.Valid(st.Target) {
+				t.Fatalf("invalid target %s", st.Target)
+			}
+		}
+	})
+}
+
+// BenchmarkT1 measures in-process translation of requests a template
+// reads, and reports the 95th percentile.
+func BenchmarkT1(b *testing.B) {
+	tr := New(testCatalog(b))
+	texts := []string{
+		"switch to the dark theme", "set the brightness to 35 percent", "turn off bluetooth",
+		"remind me to stretch in 45 minutes", "restart the cups service", "set a timer for ten minutes",
+		"mute the sound", "switch to balanced power mode", "install htop", "turn on wifi and bluetooth",
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		tr.Translate(texts[i%len(texts)], testNow)
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds()), "p95-µs")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+}
