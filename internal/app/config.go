@@ -25,6 +25,7 @@ type Config struct {
 	Runtime struct {
 		ExecTimeout Duration `toml:"exec_timeout"`
 	} `toml:"runtime"`
+	Server ServerConfig `toml:"server"`
 }
 
 // Duration reads "5m" from TOML.
@@ -59,6 +60,9 @@ func ParseConfig(name string, data []byte, into *Config) error {
 	}
 	if into.Evidence.SegmentMB < 0 || into.Evidence.SegmentMB > 1024 {
 		return fmt.Errorf("%s: evidence.segment_mb must be between 1 and 1024", name)
+	}
+	if err := into.Server.check(); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }

@@ -43,7 +43,11 @@ cannot read, and its proposals count as an AI's.`,
 			text := strings.Join(args, " ")
 			planner := app.NewPlanner(a.Paths, g.env.Getenv, a.Config, a.Registry.Catalog(), a.Desktop())
 			g.preview = true
-			out, subs := g.plan(ctx, a.Runtime, planner, text, now)
+			with, err := f.context()
+			if err != nil {
+				return err
+			}
+			out, subs := g.plan(ctx, a.Runtime, planner, text, now, with)
 			// Every model proposal that was refused is evidence.
 			for _, r := range out.Refused {
 				a.Runtime.Reject(ctx, runtime.Submission{Subject: identity.Agent(out.Model, "cli"), Draft: action.Draft{Action: r.Action, Reason: text}},

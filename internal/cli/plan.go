@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,12 +46,30 @@ type planFlags struct {
 	asJSON  bool
 	now     string
 	preview bool
+	with    []string
 }
 
 func (f *planFlags) add(c *cobra.Command) {
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	c.Flags().StringVar(&f.now, "now", "", "resolve relative times against this RFC 3339 instant")
 	c.Flags().BoolVar(&f.preview, "preview", false, "read the system to show each change as old → new")
+	c.Flags().StringArrayVar(&f.with, "with", nil, "give the model this file as context (untrusted data: it can inform the plan, never instruct it; actions planned with it are tainted)")
+}
+
+// context reads --with files as untrusted data.
+func (f *planFlags) context() ([]cognition.Untrusted, error) {
+	var out []cognition.Untrusted
+	for _, path := range f.with {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &ExitError{Code: ExitUsage, Err: err}
+		}
+		if len(data) > 64<<10 {
+			data = data[:64<<10]
+		}
+		out = append(out, cognition.Untrusted{Source: filepath.Base(path), Text: string(data)})
+	}
+	return out, nil
 }
 
 func (f *planFlags) clock() (time.Time, error) {
@@ -90,8 +110,12 @@ func planCmd(g *globals) *cobra.Command {
 				return err
 			}
 			g.preview = f.preview
+			with, err := f.context()
+			if err != nil {
+				return err
+			}
 			planner := app.NewPlanner(p, g.env.Getenv, cfg, rt.Catalog(), dm)
-			out, _ := g.plan(c.Context(), rt, planner, strings.Join(args, " "), now)
+			out, _ := g.plan(c.Context(), rt, planner, strings.Join(args, " "), now, with)
 			if f.asJSON {
 				if err := writeJSON(g.env.Stdout, out); err != nil {
 					return err
@@ -111,8 +135,8 @@ func planCmd(g *globals) *cobra.Command {
 
 // plan plans text and asks the policy kernel about each step. It returns
 // the output and the submissions that would carry the plan out.
-func (g *globals) plan(ctx context.Context, rt *runtime.Runtime, planner *cognition.Planner, text string, now time.Time) (planOut, []runtime.Submission) {
-	pl := planner.Plan(ctx, cognition.Input{Text: text, Now: now, Cwd: g.env.Cwd})
+func (g *globals) plan(ctx context.Context, rt *runtime.Runtime, planner *cognition.Planner, text string, now time.Time, with []cognition.Untrusted) (planOut, []runtime.Submission) {
+	pl := planner.Plan(ctx, cognition.Input{Text: text, Now: now, Cwd: g.env.Cwd, Context: with})
 	out := planOut{Status: pl.Status, Tier: pl.Tier, Actions: []plannedAction{}, Questions: pl.Questions, Refusal: pl.Refusal, Message: pl.Message, Refused: pl.Refused, Model: pl.Model}
 	if out.Questions == nil {
 		out.Questions = []string{}
