@@ -3,7 +3,7 @@
 // refusal rate for everything else) and others as mapping files are
 // added. It runs in process, offline.
 //
-//	go run ./bench/nlu -set clinc150 -data ../shared/eval/public/clinc150-oos-eval/data_full.json
+//	go run ./bench/nlu -set clinc150|hwu64|ha|snips
 package main
 
 import (
@@ -25,15 +25,32 @@ type mapping struct {
 }
 
 func main() {
-	data := flag.String("data", "../shared/eval/public/clinc150-oos-eval/data_full.json", "CLINC150 data_full.json")
-	mapFile := flag.String("map", "bench/nlu/clinc150.json", "intent → actions mapping")
+	set := flag.String("set", "clinc150", "clinc150, hwu64, ha or snips")
+	public := flag.String("public", "../shared/eval/public", "folder of the public sets")
 	show := flag.Int("show", 10, "print this many failures of each kind")
 	flag.Parse()
 
+	loaders := map[string]struct {
+		dir  string
+		load func(string) ([]item, error)
+	}{
+		"clinc150": {"clinc150-oos-eval", loadCLINC},
+		"hwu64":    {"hwu64-nlu-evaluation-data", loadHWU64},
+		"ha":       {"home-assistant-intents", loadHA},
+		"snips":    {"snips-nlu-benchmark", loadSnips},
+	}
+	ld, ok := loaders[*set]
+	if !ok {
+		log.Fatalf("unknown set %q", *set)
+	}
+	items, err := ld.load(filepath.Join(*public, ld.dir))
+	if err != nil {
+		log.Fatal(err)
+	}
 	var m mapping
-	readJSON(*mapFile, &m)
-	var d map[string][][2]string
-	readJSON(*data, &d)
+	if err := readJSON(filepath.Join("bench", "nlu", *set+".json"), &m); err != nil {
+		log.Fatal(err)
+	}
 
 	home, _ := os.MkdirTemp("", "noema-nlu-")
 	defer os.RemoveAll(home)
@@ -62,9 +79,8 @@ func main() {
 	var fails, accepts []string
 	perIntent := map[string]*result{}
 	start := time.Now()
-	items := append(append([][2]string{}, d["test"]...), d["oos_test"]...)
 	for _, it := range items {
-		text, intent := it[0], it[1]
+		text, intent := it.text, it.label
 		plan := tr.Translate(text, now)
 		want, mapped := m.Map[intent]
 		if mapped {
@@ -75,7 +91,13 @@ func main() {
 				perIntent[intent] = r
 			}
 			r.n++
-			if plan.Status == translate.Ready && len(plan.Steps) == 1 && contains(want, plan.Steps[0].Action) {
+			right := plan.Status == translate.Ready && len(plan.Steps) == 1 && contains(want, plan.Steps[0].Action)
+			if right && it.seconds > 0 && plan.Steps[0].Action == "timer.start" {
+				var tg struct{ Seconds int }
+				json.Unmarshal(plan.Steps[0].Target, &tg)
+				right = tg.Seconds == it.seconds
+			}
+			if right {
 				inScope.ok++
 				r.ok++
 			} else {
@@ -88,7 +110,7 @@ func main() {
 					inWrong++
 				}
 			}
-			if !(plan.Status == translate.Ready && len(plan.Steps) == 1 && contains(want, plan.Steps[0].Action)) && plan.Status != translate.Clarify && len(fails) < *show*len(m.Map) {
+			if !right && plan.Status != translate.Clarify && len(fails) < *show*len(m.Map) {
 				got := string(plan.Status)
 				if len(plan.Steps) > 0 {
 					got += " " + plan.Steps[0].Action
@@ -118,11 +140,11 @@ func main() {
 		}
 	}
 	elapsed := time.Since(start)
-	fmt.Printf("CLINC150 test + oos_test, %d utterances, %v per utterance\n", len(items), elapsed/time.Duration(len(items)))
+	fmt.Printf("%s: %d utterances, %v per utterance\n", *set, len(items), elapsed/time.Duration(len(items)))
 	fmt.Printf("in-scope (mapped intents): %d/%d planned right (%.1f%%); asked a question %.1f%%; wrongly rejected %.1f%%; wrong action %.1f%%\n",
 		inScope.ok, inScope.n, pct(inScope.ok, inScope.n), pct(inAsked, inScope.n), pct(inRejected, inScope.n), pct(inWrong, inScope.n))
 	fmt.Printf("out-of-scope (oos_test): %d/%d not planned (%.1f%%), of which refused outright %d (%.1f%%)\n", oosKnown.ok, oosKnown.n, pct(oosKnown.ok, oosKnown.n), oosRefused, pct(oosRefused, oosKnown.n))
-	fmt.Printf("out-of-scope (the other 143 intents): %d/%d not planned (%.1f%%)\n", oosOther.ok, oosOther.n, pct(oosOther.ok, oosOther.n))
+	fmt.Printf("out-of-scope (unmapped labels): %d/%d not planned (%.1f%%)\n", oosOther.ok, oosOther.n, pct(oosOther.ok, oosOther.n))
 	fmt.Printf("  of those not planned, %d were answered with a question rather than a refusal\n", asked)
 	var names []string
 	for k := range perIntent {
@@ -163,12 +185,4 @@ func pct(a, b int) float64 {
 	return 100 * float64(a) / float64(b)
 }
 
-func readJSON(path string, v any) {
-	b, err := os.ReadFile(filepath.Clean(path))
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		log.Fatalf("%s: %v", path, err)
-	}
-}
+
