@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/noema-project/noema/action"
@@ -68,7 +69,10 @@ type Plan struct {
 
 // Planner plans with the translator and, optionally, a model.
 type Planner struct {
+	newTr   func() *translate.Translator
+	trOnce  sync.Once
 	tr      *translate.Translator
+	cache   *Cache
 	cat     *action.Catalog
 	model   *llm.Client
 	breaker *Breaker
@@ -76,9 +80,10 @@ type Planner struct {
 	byTool  map[string]string
 }
 
-// New returns a planner. model may be nil (offline only).
-func New(cat *action.Catalog, tr *translate.Translator, model *llm.Client, breaker *Breaker) *Planner {
-	p := &Planner{tr: tr, cat: cat, model: model, breaker: breaker, byTool: map[string]string{}}
+// New returns a planner. The translator is built on first use (a
+// cached plan needs none); model may be nil (offline only).
+func New(cat *action.Catalog, newTranslator func() *translate.Translator, model *llm.Client, breaker *Breaker) *Planner {
+	p := &Planner{newTr: newTranslator, cat: cat, model: model, breaker: breaker, byTool: map[string]string{}}
 	for _, m := range cat.All() {
 		name := ToolName(m.Name)
 		p.byTool[name] = m.Name
@@ -95,9 +100,34 @@ func New(cat *action.Catalog, tr *translate.Translator, model *llm.Client, break
 // underscores.
 func ToolName(action string) string { return strings.ReplaceAll(action, ".", "_") }
 
+// WithCache adds a T0 cache.
+func (p *Planner) WithCache(c *Cache) *Planner {
+	p.cache = c
+	return p
+}
+
+// translator builds the translator once.
+func (p *Planner) translator() *translate.Translator {
+	p.trOnce.Do(func() { p.tr = p.newTr() })
+	return p.tr
+}
+
 // Plan plans in.
 func (p *Planner) Plan(ctx context.Context, in Input) Plan {
-	off := p.tr.Translate(in.Text, in.Now)
+	if p.cache != nil && !in.ForceModel && len(in.Context) == 0 {
+		if steps, ok := p.cache.Get(in.Text); ok {
+			out := Plan{Status: translate.Ready, Tier: "T0"}
+			for _, s := range steps {
+				s.Tier = "T0"
+				out.Steps = append(out.Steps, Step{Step: s})
+			}
+			return out
+		}
+	}
+	off := p.translator().Translate(in.Text, in.Now)
+	if p.cache != nil {
+		p.cache.Put(in.Text, off)
+	}
 	offline := fromOffline(off)
 	if !in.ForceModel && (off.Status == translate.Ready || p.model == nil) {
 		if p.model == nil && off.Status != translate.Ready {
@@ -323,4 +353,12 @@ func callsFromContent(content string, constrained bool) []llm.ToolCall {
 		out = append(out, llm.ToolCall{Name: name, Arguments: args})
 	}
 	return out
+}
+
+// Close saves the T0 cache.
+func (p *Planner) Close() error {
+	if p.cache == nil {
+		return nil
+	}
+	return p.cache.Save()
 }

@@ -110,7 +110,7 @@ func newPlanner(t *testing.T, url string) (*Planner, *scripted) {
 		t.Fatal(err)
 	}
 	cat := testCatalog(t)
-	return New(cat, translate.New(cat.All()), c, NewBreaker("", 2, time.Minute)), s
+	return New(cat, func() *translate.Translator { return translate.New(cat.All()) }, c, NewBreaker("", 2, time.Minute)), s
 }
 
 var now = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -204,7 +204,7 @@ func TestUntrustedContextTaints(t *testing.T) {
 func TestModelDownIsHonestAndBreaks(t *testing.T) {
 	c, _ := llm.New(llm.Config{URL: "http://127.0.0.1:9", Model: "m", Timeout: time.Second})
 	cat := testCatalog(t)
-	p := New(cat, translate.New(cat.All()), c, NewBreaker("", 2, time.Minute))
+	p := New(cat, func() *translate.Translator { return translate.New(cat.All()) }, c, NewBreaker("", 2, time.Minute))
 	for i := 0; i < 2; i++ {
 		pl := p.Plan(context.Background(), Input{Text: "do something unusual", Now: now})
 		if !strings.Contains(pl.Message, "not reachable") {
@@ -217,5 +217,27 @@ func TestModelDownIsHonestAndBreaks(t *testing.T) {
 	// Offline tiers keep working.
 	if pl := p.Plan(context.Background(), Input{Text: "enable dark mode", Now: now}); pl.Status != translate.Ready {
 		t.Fatalf("offline plan with the model down: %+v", pl)
+	}
+}
+
+func TestCacheServesTier0(t *testing.T) {
+	cat := testCatalog(t)
+	built := 0
+	newTr := func() *translate.Translator { built++; return translate.New(cat.All()) }
+	path := t.TempDir() + "/plans.json"
+	p := New(cat, newTr, nil, nil).WithCache(OpenCache(path, cat))
+	if pl := p.Plan(context.Background(), Input{Text: "enable dark mode", Now: now}); pl.Tier != "T1" {
+		t.Fatalf("first plan tier %s", pl.Tier)
+	}
+	if err := p.cache.Save(); err != nil {
+		t.Fatal(err)
+	}
+	p2 := New(cat, newTr, nil, nil).WithCache(OpenCache(path, cat))
+	pl := p2.Plan(context.Background(), Input{Text: "Enable  dark mode", Now: now})
+	if pl.Tier != "T0" || pl.Status != translate.Ready || pl.Steps[0].Action != "desktop.theme.set" {
+		t.Fatalf("cached plan: %+v", pl)
+	}
+	if built != 1 {
+		t.Fatalf("translator built %d times; a cache hit needs none", built)
 	}
 }

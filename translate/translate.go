@@ -49,6 +49,9 @@ type Plan struct {
 	Questions []string `json:"questions,omitempty"`
 	Refusal   string   `json:"refusal,omitempty"`
 	Message   string   `json:"message,omitempty"`
+	// Volatile is set when the plan depends on the current time
+	// ("tomorrow at nine"), so it must not be reused later.
+	Volatile bool `json:"-"`
 }
 
 // Translator holds the compiled catalog.
@@ -152,6 +155,16 @@ func New(manifests []action.Manifest) *Translator {
 
 func (t *Translator) vocabHas(w string) bool { return t.known[w] }
 
+// timeDependent reports a step with a time or date field.
+func (t *Translator) timeDependent(st Step) bool {
+	for _, s := range t.specs {
+		if s.m.Name == st.Action {
+			return s.hasKind(kTime)
+		}
+	}
+	return false
+}
+
 // vocabWords splits catalog text into lower-case words, quickly: it runs
 // for every manifest on every start.
 func vocabWords(text string) []string {
@@ -184,6 +197,9 @@ func (t *Translator) Translate(text string, now time.Time) Plan {
 	for _, s := range steps {
 		if s.Tier == "T2" {
 			p.Tier = "T2"
+		}
+		if t.timeDependent(s) {
+			p.Volatile = true
 		}
 	}
 	if p.Steps == nil {

@@ -28,9 +28,12 @@ func LLMConfig(getenv func(string) string, cfg Config) llm.Config {
 // NewPlanner builds the cognition planner over a registry: the offline
 // translator always, the model when one is configured.
 func NewPlanner(p Paths, getenv func(string) string, cfg Config, cat *action.Catalog, dm *desktop.Module) *cognition.Planner {
-	tr := translate.New(cat.All())
-	if dm != nil {
-		tr.AppExists = func(name string) bool { return dm.AppExists(context.Background(), name) }
+	newTr := func() *translate.Translator {
+		tr := translate.New(cat.All())
+		if dm != nil {
+			tr.AppExists = func(name string) bool { return dm.AppExists(context.Background(), name) }
+		}
+		return tr
 	}
 	var model *llm.Client
 	lc := LLMConfig(getenv, cfg)
@@ -38,5 +41,6 @@ func NewPlanner(p Paths, getenv func(string) string, cfg Config, cat *action.Cat
 		model, _ = llm.New(lc)
 	}
 	breaker := cognition.NewBreaker(filepath.Join(p.Run(), "llm-breaker.json"), 2, time.Minute)
-	return cognition.New(cat, tr, model, breaker)
+	cache := cognition.OpenCache(filepath.Join(p.Home, "cache", "plans.json"), cat)
+	return cognition.New(cat, newTr, model, breaker).WithCache(cache)
 }
