@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/noema-project/noema/action"
@@ -50,33 +51,66 @@ type App struct {
 	PolicyLoad policy.LoadResult
 	Registry   *adapter.Registry
 	Runtime    *runtime.Runtime
-	desktop    *desktop.Module
+	Modules    *Modules
 }
 
 // Catalog builds the registry of every adapter, without opening any
 // state; `noema actions` and the translator need only this.
 func Catalog(p Paths) (*adapter.Registry, *desktop.Module, error) {
+	reg, mods, err := catalogModules(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return reg, mods.Desktop, nil
+}
+
+// Modules are the adapter modules of an opened app, for the parts that
+// need more than their actions (the daemon runs the reminder scheduler;
+// the translator asks the desktop which apps exist).
+type Modules struct {
+	Desktop *desktop.Module
+	Time    *timekeeping.Module
+	closers []interface{ Close() error }
+}
+
+// Close releases every module's connections and databases.
+func (m *Modules) Close() error {
+	var errs []error
+	for _, c := range m.closers {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func catalogModules(p Paths) (*adapter.Registry, *Modules, error) {
 	reg := adapter.NewRegistry(action.NewCatalog(), verify.NewEngine())
 	tr, err := trash.New(trash.Options{})
 	if err != nil {
 		tr = nil
 	}
-	dm := desktop.New(desktop.Options{})
+	// Reminders also get a systemd user timer running `noema notify ID`,
+	// so they fire with no daemon; the scheduler remains the main path.
+	var notify []string
+	if exe, err := os.Executable(); err == nil && filepath.Base(exe) == "noema" {
+		notify = []string{exe, "notify"}
+	}
+	mods := &Modules{
+		Desktop: desktop.New(desktop.Options{}),
+		Time:    timekeeping.New(timekeeping.Options{Home: p.Home, Systemd: timekeeping.SystemdOptions{Command: notify}}),
+	}
+	pm, nm, sm, mm := power.New(power.Options{}), network.New(network.Options{}), system.New(system.Options{}), memory.New(memory.Options{Home: p.Home})
+	mods.closers = []interface{ Close() error }{mods.Desktop, mods.Time, pm, nm, sm, mm}
 	for _, m := range []adapter.Module{
-		dm,
+		mods.Desktop,
 		files.New(files.Options{Home: p.UserHome, CheckpointDir: p.Checkpoints(), Trash: tr}),
 		shell.New(shell.Options{Home: p.UserHome}),
-		power.New(power.Options{}),
-		network.New(network.Options{}),
-		system.New(system.Options{}),
-		timekeeping.New(timekeeping.Options{Home: p.Home}),
-		memory.New(memory.Options{Home: p.Home}),
+		pm, nm, sm, mods.Time, mm,
 	} {
 		if err := reg.Install(m); err != nil {
 			return nil, nil, err
 		}
 	}
-	return reg, dm, nil
+	return reg, mods, nil
 }
 
 // Open opens the whole pipeline and takes the evidence writer lock.
@@ -117,7 +151,7 @@ func Open(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Policy, a.PolicyLoad = OpenPolicy(p, opts.Clock.Now)
-	if a.Registry, a.desktop, err = Catalog(p); err != nil {
+	if a.Registry, a.Modules, err = catalogModules(p); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -134,8 +168,8 @@ func (a *App) Close() error {
 	if a.Runtime != nil {
 		a.Runtime.Stop()
 	}
-	if a.desktop != nil {
-		errs = append(errs, a.desktop.Close())
+	if a.Modules != nil {
+		errs = append(errs, a.Modules.Close())
 	}
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())
@@ -178,4 +212,4 @@ func Planner(p Paths, recovery bool) (*runtime.Runtime, *desktop.Module, func(),
 }
 
 // Desktop returns the desktop module (for app lookups).
-func (a *App) Desktop() *desktop.Module { return a.desktop }
+func (a *App) Desktop() *desktop.Module { return a.Modules.Desktop }
