@@ -92,11 +92,13 @@ type Log struct {
 
 	closeOnce sync.Once
 	recovery  *Recovery
+	watchers  watchers
 }
 
 type appendReq struct {
 	bodies   [][]byte // records marshalled without seq
 	ids      []string
+	recs     []Record // as written, for subscribers; Seq is set on commit
 	receipts []Receipt
 	err      error
 	done     chan struct{}
@@ -212,6 +214,7 @@ func (l *Log) Append(ctx context.Context, recs ...Record) ([]Receipt, error) {
 		}
 		req.bodies = append(req.bodies, body)
 		req.ids = append(req.ids, r.ID)
+		req.recs = append(req.recs, r)
 	}
 	select {
 	case l.reqs <- req:
@@ -247,6 +250,7 @@ func (l *Log) Close() error {
 		close(l.quit)
 		<-l.done
 		l.closeFiles()
+		l.watchers.closeAll()
 	})
 	return nil
 }
@@ -301,6 +305,12 @@ func (l *Log) commit(batch []*appendReq) {
 		if err != nil {
 			l.err = fmt.Errorf("evidence: log stopped after a failed write: %w", err)
 		}
+	}
+	if err == nil {
+		// Subscribers hear of records before their appenders return, so
+		// that whoever acts on an acknowledged record can rely on the
+		// stream already holding it.
+		l.watchers.publish(batch)
 	}
 	for _, r := range batch {
 		if err != nil {

@@ -55,6 +55,19 @@ var (
 	ErrClosed              = errors.New("runtime stopped")
 )
 
+// RejectedError says a submission was refused before an envelope existed
+// (an invalid draft or target, an unknown action). Code is the reason code
+// recorded in the evidence, so that a caller can tell the submitter's
+// mistakes from Noema's own failures.
+type RejectedError struct {
+	Code string
+	Err  error
+}
+
+func (e *RejectedError) Error() string { return e.Err.Error() }
+
+func (e *RejectedError) Unwrap() error { return e.Err }
+
 // Runtime dispatches actions.
 type Runtime struct {
 	opts   Options
@@ -187,9 +200,9 @@ type Submission struct {
 // decision it would get, without storing, recording or executing anything.
 // `noema plan` and `noema policy test` use it.
 func (rt *Runtime) Assess(ctx context.Context, sub Submission) (*action.Envelope, policy.Decision, error) {
-	env, m, _, err := rt.build(ctx, sub)
+	env, m, code, err := rt.build(ctx, sub)
 	if err != nil {
-		return nil, policy.Decision{}, err
+		return nil, policy.Decision{}, &RejectedError{Code: code, Err: err}
 	}
 	dec := rt.opts.Policy.Decide(policy.Input{Request: &env.Request, Manifest: m, Recovery: rt.opts.Recovery})
 	rt.applyDecision(env, dec)
@@ -285,7 +298,7 @@ func (rt *Runtime) Submit(ctx context.Context, sub Submission) (*action.Envelope
 	env, m, code, err := rt.build(ctx, sub)
 	if err != nil {
 		rt.reject(ctx, sub, code, err)
-		return nil, err
+		return nil, &RejectedError{Code: code, Err: err}
 	}
 	if key := env.Identity.IdempotencyKey; key != "" {
 		prev, err := rt.opts.Store.ByIdempotencyKey(ctx, key)

@@ -12,3 +12,8 @@ echo "go vet"
 "$GO" vet ./...
 echo "go test ($($GO version))"
 "$GO" test -count=1 -timeout 20m "$@" ./...
+# The .deb: build it, install it with dpkg -i, run and check it, remove it.
+# dpkg needs root; NOEMA_SKIP_DEB=1 leaves it out.
+if [ "$(id -u)" = 0 ] && [ "${NOEMA_SKIP_DEB:-}" != 1 ]; then
+	./scripts/test-deb.sh
+fi

@@ -184,5 +184,3 @@ func pct(a, b int) float64 {
 	}
 	return 100 * float64(a) / float64(b)
 }
-
-

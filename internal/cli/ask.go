@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"github.com/noema-project/noema/identity"
 	"github.com/noema-project/noema/internal/app"
 	"github.com/noema-project/noema/runtime"
+	"github.com/noema-project/noema/server/api"
+	"github.com/noema-project/noema/server/client"
 	"github.com/noema-project/noema/translate"
 	"github.com/spf13/cobra"
 )
@@ -35,13 +38,22 @@ cannot read, and its proposals count as an AI's.`,
 			if err != nil {
 				return err
 			}
-			a, err := g.open(ctx)
+			text := strings.Join(args, " ")
+			dc, _, err := g.daemon(ctx)
+			if err != nil {
+				return err
+			}
+			if dc != nil {
+				defer dc.Close()
+				return g.askRemote(ctx, dc, text, f, yes, dry)
+			}
+			a, err := g.openLocal(ctx)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			text := strings.Join(args, " ")
 			planner := app.NewPlanner(a.Paths, g.env.Getenv, a.Config, a.Registry.Catalog(), a.Desktop())
+			defer planner.Close()
 			g.preview = true
 			with, err := f.context()
 			if err != nil {
@@ -54,23 +66,9 @@ cannot read, and its proposals count as an AI's.`,
 					"model_call_refused", errors.New(r.Tool+": "+r.Reason))
 			}
 			if dry || (out.Status != translate.Ready && out.Status != translate.Partial) {
-				if f.asJSON {
-					if err := writeJSON(g.env.Stdout, out); err != nil {
-						return err
-					}
-				} else {
-					printPlan(g, out)
-				}
-				if out.Status != translate.Ready {
-					return silent(ExitCannotDo)
-				}
-				return nil
+				return g.askPlanOnly(out, f)
 			}
-			if !f.asJSON {
-				for _, q := range out.Questions {
-					fmt.Fprintf(g.env.Stderr, "? %s\n", safe(q))
-				}
-			}
+			g.askQuestions(out, f)
 			var envs []*action.Envelope
 			for _, sub := range subs {
 				env, err := a.Runtime.Submit(ctx, sub)
@@ -80,15 +78,70 @@ cannot read, and its proposals count as an AI's.`,
 				}
 				envs = append(envs, env)
 			}
-			err = g.finish(ctx, a, envs, runFlags{yes: yes, asJSON: f.asJSON})
-			if err == nil && out.Status == translate.Partial {
-				return silent(ExitCannotDo)
-			}
-			return err
+			return g.askFinish(ctx, &localPipe{a: a, human: identity.CurrentUser("cli")}, out, envs, f, yes)
 		},
 	}
 	f.add(c)
 	c.Flags().BoolVarP(&yes, "yes", "y", false, "approve what may be approved without asking (never lifts a denial)")
 	c.Flags().BoolVar(&dry, "dry-run", false, "plan and decide, show the effects, execute nothing")
 	return c
+}
+
+// askPlanOnly prints a plan that will not be carried out (a dry run, or
+// words that could not be read) with the contract's exit code.
+func (g *globals) askPlanOnly(out planOut, f planFlags) error {
+	if f.asJSON {
+		if err := writeJSON(g.env.Stdout, out); err != nil {
+			return err
+		}
+	} else {
+		printPlan(g, out)
+	}
+	if out.Status != translate.Ready {
+		return silent(ExitCannotDo)
+	}
+	return nil
+}
+
+func (g *globals) askQuestions(out planOut, f planFlags) {
+	if !f.asJSON {
+		for _, q := range out.Questions {
+			fmt.Fprintf(g.env.Stderr, "? %s\n", safe(q))
+		}
+	}
+}
+
+// askFinish approves, runs and prints the submitted actions of a plan.
+func (g *globals) askFinish(ctx context.Context, p pipe, out planOut, envs []*action.Envelope, f planFlags, yes bool) error {
+	err := g.finish(ctx, p, envs, runFlags{yes: yes, asJSON: f.asJSON})
+	if err == nil && out.Status == translate.Partial {
+		return silent(ExitCannotDo)
+	}
+	return err
+}
+
+// askRemote is ask through the daemon: it plans, records refused model
+// proposals and submits; approval prompts and runs stay here.
+func (g *globals) askRemote(ctx context.Context, dc *client.Client, text string, f planFlags, yes, dry bool) error {
+	req := api.AskRequest{PlanRequest: api.PlanRequest{Text: text, Now: f.now, Cwd: g.env.Cwd}, DryRun: dry}
+	with, err := f.context()
+	if err != nil {
+		return err
+	}
+	for _, u := range with {
+		req.Context = append(req.Context, api.Untrusted{Source: u.Source, Text: u.Text})
+	}
+	resp, err := dc.Ask(ctx, req, false)
+	if err != nil {
+		return err
+	}
+	out := resp.Plan
+	if dry || (out.Status != translate.Ready && out.Status != translate.Partial) {
+		return g.askPlanOnly(out, f)
+	}
+	g.askQuestions(out, f)
+	for _, r := range resp.Rejected {
+		fmt.Fprintf(g.env.Stderr, "noema: %s refused: %s\n", r.Action, safe(r.Error.Message))
+	}
+	return g.askFinish(ctx, remotePipe{dc}, out, resp.Actions, f, yes)
 }

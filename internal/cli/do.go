@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/noema-project/noema/action"
-	"github.com/noema-project/noema/identity"
 	"github.com/noema-project/noema/internal/app"
 	"github.com/noema-project/noema/runtime"
+	"github.com/noema-project/noema/server/api"
+	"github.com/noema-project/noema/server/client"
 	"github.com/noema-project/noema/state"
 	"github.com/noema-project/noema/verify"
 	"github.com/spf13/cobra"
@@ -47,20 +47,23 @@ approval; the effect is verified and recorded.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
-			a, err := g.open(ctx)
+			p, err := g.pipe(ctx)
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			entry, ok := a.Registry.Catalog().Lookup(args[0])
+			defer p.close()
+			m, ok, err := p.manifest(ctx, args[0])
+			if err != nil {
+				return err
+			}
 			if !ok {
 				return exitf(ExitUsage, "unknown action %q (see `noema actions`)", args[0])
 			}
-			target, err := action.ParseArgs(entry.Manifest.Schema, args[1:])
+			target, err := action.ParseArgs(m.Schema, args[1:])
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			target, err = absolutize(target, entry.Manifest.PathFields, g.env.Cwd)
+			target, err = absolutize(target, m.PathFields, g.env.Cwd)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
@@ -68,11 +71,11 @@ approval; the effect is verified and recorded.`,
 			if dry {
 				d.DryRun = action.Simulate
 			}
-			env, err := a.Runtime.Submit(ctx, runtime.Submission{Subject: identity.CurrentUser("cli"), Draft: d})
+			env, err := p.submit(ctx, d)
 			if err != nil {
 				return submitError(err)
 			}
-			return g.finish(ctx, a, []*action.Envelope{env}, f)
+			return g.finish(ctx, p, []*action.Envelope{env}, f)
 		},
 	}
 	f.add(c)
@@ -84,8 +87,10 @@ approval; the effect is verified and recorded.`,
 
 func submitError(err error) error {
 	var te *action.TargetError
+	var re *runtime.RejectedError
 	switch {
-	case errors.As(err, &te), errors.Is(err, runtime.ErrUnknownAction):
+	case errors.As(err, &te), errors.Is(err, runtime.ErrUnknownAction),
+		errors.As(err, &re) && api.IsRejection(re.Code):
 		return &ExitError{Code: ExitUsage, Err: err}
 	case errors.Is(err, runtime.ErrIdempotencyConflict):
 		return &ExitError{Code: ExitFailure, Err: err}
@@ -95,22 +100,7 @@ func submitError(err error) error {
 
 // absolutize resolves relative path fields against cwd.
 func absolutize(target json.RawMessage, fields []string, cwd string) (json.RawMessage, error) {
-	if len(fields) == 0 {
-		return target, nil
-	}
-	var m map[string]any
-	if err := json.Unmarshal(target, &m); err != nil {
-		return nil, err
-	}
-	for _, f := range fields {
-		if s, ok := m[f].(string); ok && s != "" && !filepath.IsAbs(s) && f != "argv" {
-			if strings.HasPrefix(s, "~/") {
-				continue
-			}
-			m[f] = filepath.Join(cwd, s)
-		}
-	}
-	return json.Marshal(m)
+	return app.Absolutize(target, fields, cwd)
 }
 
 func undoCmd(g *globals) *cobra.Command {
@@ -121,12 +111,12 @@ func undoCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
-			a, err := g.open(ctx)
+			p, err := g.pipe(ctx)
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			env, err := a.Runtime.Undo(ctx, args[0], identity.CurrentUser("cli"))
+			defer p.close()
+			env, err := p.undo(ctx, args[0])
 			if errors.Is(err, runtime.ErrCannotUndo) {
 				return &ExitError{Code: ExitCannotDo, Err: err}
 			}
@@ -136,7 +126,7 @@ func undoCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return submitError(err)
 			}
-			return g.finish(ctx, a, []*action.Envelope{env}, f)
+			return g.finish(ctx, p, []*action.Envelope{env}, f)
 		},
 	}
 	f.add(c)
@@ -151,17 +141,17 @@ func approveCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
-			a, err := g.open(ctx)
+			p, err := g.pipe(ctx)
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			env, err := a.Runtime.Get(ctx, args[0])
+			defer p.close()
+			env, err := p.get(ctx, args[0])
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
 			f.yes = true
-			return g.finish(ctx, a, []*action.Envelope{env}, f)
+			return g.finish(ctx, p, []*action.Envelope{env}, f)
 		},
 	}
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
@@ -177,12 +167,12 @@ func refuseCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
-			a, err := g.open(ctx)
+			p, err := g.pipe(ctx)
 			if err != nil {
 				return err
 			}
-			defer a.Close()
-			env, err := a.Runtime.Refuse(ctx, args[0], identity.CurrentUser("cli"), reason)
+			defer p.close()
+			env, err := p.refuse(ctx, args[0], reason)
 			if err != nil {
 				return err
 			}
@@ -196,11 +186,10 @@ func refuseCmd(g *globals) *cobra.Command {
 
 // finish takes submitted actions through approval and execution, prints
 // them and returns the exit code of the contract.
-func (g *globals) finish(ctx context.Context, a *app.App, envs []*action.Envelope, f runFlags) error {
-	if err := a.Runtime.Start(ctx); err != nil {
+func (g *globals) finish(ctx context.Context, p pipe, envs []*action.Envelope, f runFlags) error {
+	if err := p.start(ctx); err != nil {
 		return err
 	}
-	human := identity.CurrentUser("cli")
 	in := bufio.NewReader(g.env.Stdin)
 	for i, env := range envs {
 		if env.Execution.State == action.ApprovalPending {
@@ -208,7 +197,7 @@ func (g *globals) finish(ctx context.Context, a *app.App, envs []*action.Envelop
 			if !ok && g.env.Interactive {
 				ok = g.prompt(in, env)
 				if !ok {
-					refused, err := a.Runtime.Refuse(ctx, env.Identity.ActionID, human, "declined at the prompt")
+					refused, err := p.refuse(ctx, env.Identity.ActionID, "declined at the prompt")
 					if err != nil {
 						return err
 					}
@@ -219,7 +208,7 @@ func (g *globals) finish(ctx context.Context, a *app.App, envs []*action.Envelop
 			if !ok {
 				continue
 			}
-			approved, err := a.Runtime.Approve(ctx, env.Identity.ActionID, human, env.RequestHash)
+			approved, err := p.approve(ctx, env.Identity.ActionID, env.RequestHash)
 			if err != nil {
 				return err
 			}
@@ -230,7 +219,7 @@ func (g *globals) finish(ctx context.Context, a *app.App, envs []*action.Envelop
 				envs[i] = env
 				continue
 			}
-			done, err := a.Runtime.Run(ctx, env.Identity.ActionID)
+			done, err := p.run(ctx, env.Identity.ActionID)
 			if err != nil {
 				return err
 			}
@@ -374,6 +363,14 @@ func statusCmd(g *globals) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			ctx := c.Context()
+			dc, _, err := g.daemon(ctx)
+			if err != nil {
+				return err
+			}
+			if dc != nil {
+				defer dc.Close()
+				return g.statusRemote(ctx, dc, args, asJSON, limit)
+			}
 			p, err := g.paths()
 			if err != nil {
 				return err
@@ -403,4 +400,23 @@ func statusCmd(g *globals) *cobra.Command {
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().IntVarP(&limit, "limit", "n", 20, "how many actions")
 	return c
+}
+
+// statusRemote is status through the daemon.
+func (g *globals) statusRemote(ctx context.Context, dc *client.Client, args []string, asJSON bool, limit int) error {
+	if len(args) == 1 {
+		env, err := dc.Get(ctx, args[0])
+		if err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		if asJSON {
+			return writeJSON(g.env.Stdout, env)
+		}
+		return g.report([]*action.Envelope{env}, false)
+	}
+	envs, err := dc.List(ctx, limit)
+	if err != nil {
+		return err
+	}
+	return g.report(envs, asJSON)
 }

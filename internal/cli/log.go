@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/noema-project/noema/evidence"
 	"github.com/noema-project/noema/evidence/evindex"
+	"github.com/noema-project/noema/internal/app"
+	"github.com/noema-project/noema/server/client"
 	"github.com/spf13/cobra"
 )
 
@@ -51,12 +54,7 @@ func logListCmd(g *globals) *cobra.Command {
 					q.Since = time.Now().Add(-d)
 				}
 			}
-			idx, err := p.OpenIndex(ctx)
-			if err != nil {
-				return err
-			}
-			defer idx.Close()
-			hits, err := idx.Find(ctx, q)
+			hits, err := g.logHits(ctx, p, q)
 			if err != nil {
 				return err
 			}
@@ -313,4 +311,31 @@ func logReindexCmd(g *globals) *cobra.Command {
 			return idx.Rebuild(c.Context())
 		},
 	}
+}
+
+// logHits finds evidence records through the daemon when it runs (its
+// index follows the log it writes), else with the index here.
+func (g *globals) logHits(ctx context.Context, p app.Paths, q evindex.Query) ([]evindex.Hit, error) {
+	dc, _, err := g.daemon(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if dc != nil {
+		defer dc.Close()
+		recs, err := dc.Log(ctx, client.LogQuery{ActionID: q.ActionID, CorrelationID: q.CorrelationID, Type: q.Type, Since: q.Since, Limit: q.Limit, Newest: q.Newest})
+		if err != nil {
+			return nil, err
+		}
+		hits := make([]evindex.Hit, 0, len(recs))
+		for _, r := range recs {
+			hits = append(hits, evindex.Hit{Seq: r.Seq, ID: r.ID, Type: r.Type, ActionID: r.ActionID, CorrelationID: r.CorrelationID, Subject: r.Subject, Time: r.Time})
+		}
+		return hits, nil
+	}
+	idx, err := p.OpenIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer idx.Close()
+	return idx.Find(ctx, q)
 }

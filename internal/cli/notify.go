@@ -18,6 +18,13 @@ func notifyCmd(g *globals) *cobra.Command {
 		Hidden: true,
 		Args:   cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			// A running daemon delivers through its own scheduler and holds
+			// the state; it needs no help.
+			if d, _, err := g.daemon(c.Context()); err == nil && d != nil {
+				d.Close()
+				fmt.Fprintln(g.env.Stdout, "the noema daemon delivers", args[0])
+				return nil
+			}
 			a, err := g.open(c.Context())
 			if err != nil {
 				return err

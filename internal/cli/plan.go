@@ -2,14 +2,12 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/noema-project/noema/action"
 	"github.com/noema-project/noema/cognition"
 	"github.com/noema-project/noema/identity"
 	"github.com/noema-project/noema/internal/app"
@@ -18,29 +16,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// plannedAction is one action of `noema plan --json`.
-type plannedAction struct {
-	Action     string          `json:"action"`
-	Target     json.RawMessage `json:"target"`
-	Risk       action.Risk     `json:"risk"`
-	Decision   string          `json:"decision"`
-	ReasonCode string          `json:"reason_code"`
-	Reasons    []string        `json:"reasons,omitempty"`
-	Confidence float64         `json:"confidence"`
-	Preview    []action.Change `json:"preview,omitempty"`
-	Subject    string          `json:"subject"`
-}
-
-type planOut struct {
-	Status    translate.Status    `json:"status"`
-	Tier      string              `json:"tier"`
-	Actions   []plannedAction     `json:"actions"`
-	Questions []string            `json:"questions"`
-	Refusal   string              `json:"refusal"`
-	Message   string              `json:"message,omitempty"`
-	Refused   []cognition.Refused `json:"refused,omitempty"`
-	Model     string              `json:"model,omitempty"`
-}
+// planOut is `noema plan --json`: the contract shape the daemon answers
+// too.
+type planOut = app.PlanResult
 
 type planFlags struct {
 	asJSON  bool
@@ -115,6 +93,7 @@ func planCmd(g *globals) *cobra.Command {
 				return err
 			}
 			planner := app.NewPlanner(p, g.env.Getenv, cfg, rt.Catalog(), dm)
+			defer planner.Close()
 			out, _ := g.plan(c.Context(), rt, planner, strings.Join(args, " "), now, with)
 			if f.asJSON {
 				if err := writeJSON(g.env.Stdout, out); err != nil {
@@ -136,45 +115,7 @@ func planCmd(g *globals) *cobra.Command {
 // plan plans text and asks the policy kernel about each step. It returns
 // the output and the submissions that would carry the plan out.
 func (g *globals) plan(ctx context.Context, rt *runtime.Runtime, planner *cognition.Planner, text string, now time.Time, with []cognition.Untrusted) (planOut, []runtime.Submission) {
-	pl := planner.Plan(ctx, cognition.Input{Text: text, Now: now, Cwd: g.env.Cwd, Context: with})
-	out := planOut{Status: pl.Status, Tier: pl.Tier, Actions: []plannedAction{}, Questions: pl.Questions, Refusal: pl.Refusal, Message: pl.Message, Refused: pl.Refused, Model: pl.Model}
-	if out.Questions == nil {
-		out.Questions = []string{}
-	}
-	human := identity.CurrentUser("cli")
-	var subs []runtime.Submission
-	for _, st := range pl.Steps {
-		subj := human
-		if st.ByModel {
-			subj = identity.Agent(pl.Model, "cli")
-		}
-		target, _ := absolutize(st.Target, pathFields(rt, st.Action), g.env.Cwd)
-		sub := runtime.Submission{Subject: subj, Draft: action.Draft{Action: st.Action, Target: target, Tainted: st.Tainted, Reason: text}, NoPreview: !g.preview}
-		env, dec, err := rt.Assess(ctx, sub)
-		if err != nil {
-			out.Status = translate.Clarify
-			out.Questions = append(out.Questions, fmt.Sprintf("%s: %v", st.Action, err))
-			continue
-		}
-		sub.NoPreview = false
-		subs = append(subs, sub)
-		out.Actions = append(out.Actions, plannedAction{
-			Action: st.Action, Target: env.Request.Target, Risk: env.Request.Risk, Decision: string(dec.Effect),
-			ReasonCode: dec.ReasonCode, Reasons: dec.Reasons, Confidence: st.Confidence, Preview: env.Execution.Preview,
-			Subject: subj.String(),
-		})
-	}
-	if out.Status == translate.Clarify && len(out.Actions) > 0 {
-		out.Status = translate.Partial
-	}
-	return out, subs
-}
-
-func pathFields(rt *runtime.Runtime, name string) []string {
-	if e, ok := rt.Catalog().Lookup(name); ok {
-		return e.Manifest.PathFields
-	}
-	return nil
+	return app.Plan(ctx, rt, planner, app.PlanInput{Text: text, Now: now, Cwd: g.env.Cwd, Preview: g.preview, Context: with, Human: identity.CurrentUser("cli")})
 }
 
 func printPlan(g *globals, out planOut) {
