@@ -98,7 +98,18 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists func(str
 					return false
 				}
 			}
-		case kText, kArgv, kTags, kPath:
+		case kPath:
+			// A path is a word or a few (a name with spaces), never a
+			// clause: "delete /tmp/x and dim the screen" is two requests.
+			if j-i > 3 {
+				return false
+			}
+			for _, w := range b.words[i:j] {
+				if w == "and" || w == "then" || w == "," {
+					return false
+				}
+			}
+		case kText, kArgv, kTags:
 			return j-i <= 40
 		}
 		return true

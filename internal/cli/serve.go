@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/noema-project/noema/server"
+	"github.com/noema-project/noema/server/webui"
 	"github.com/spf13/cobra"
 )
 
@@ -37,6 +38,11 @@ Ctrl-C stops at once, and the next start recovers what was cut short.`,
 			cfg.Version = Version
 			cfg.Recovery = g.recovery
 			cfg.Stderr = g.env.Stderr
+			ui, err := webui.New()
+			if err != nil {
+				return fmt.Errorf("web UI: %w", err)
+			}
+			cfg.UI = ui
 			return server.Run(c.Context(), cfg)
 		},
 	}
