@@ -338,9 +338,39 @@ func (b *binding) fill() {
 			if f.kind == kDelta && !hasDirection && b.s.field("percent") != nil && b.hasNumber() {
 				continue
 			}
+			if b.otherAlternativeMet(f.name) {
+				// {percent} or {delta}: one is enough, both is invalid.
+				continue
+			}
 			b.generic(f)
 		}
 	}
+}
+
+// otherAlternativeMet reports that a oneOf branch not containing name is
+// already complete.
+func (b *binding) otherAlternativeMet(name string) bool {
+	for _, alt := range b.s.alternatives {
+		has := false
+		for _, f := range alt {
+			if f == name {
+				has = true
+			}
+		}
+		if has {
+			continue
+		}
+		met := len(alt) > 0
+		for _, f := range alt {
+			if _, ok := b.target[f]; !ok {
+				met = false
+			}
+		}
+		if met {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *binding) hasNumber() bool {
