@@ -200,7 +200,7 @@ type Submission struct {
 // decision it would get, without storing, recording or executing anything.
 // `noema plan` and `noema policy test` use it.
 func (rt *Runtime) Assess(ctx context.Context, sub Submission) (*action.Envelope, policy.Decision, error) {
-	env, m, code, err := rt.build(ctx, sub)
+	env, m, code, err := rt.build(ctx, sub, true)
 	if err != nil {
 		return nil, policy.Decision{}, &RejectedError{Code: code, Err: err}
 	}
@@ -211,7 +211,11 @@ func (rt *Runtime) Assess(ctx context.Context, sub Submission) (*action.Envelope
 
 // build validates a submission and makes its envelope (CREATED, not
 // stored). The error code says why a submission was refused.
-func (rt *Runtime) build(ctx context.Context, sub Submission) (*action.Envelope, *action.Manifest, string, error) {
+//
+// When assessing, a request the adapter cannot yet prove (a rollback of a
+// file with no history) is still decided, with the reason kept as a
+// condition; submitting it is refused.
+func (rt *Runtime) build(ctx context.Context, sub Submission, assessing bool) (*action.Envelope, *action.Manifest, string, error) {
 	d := sub.Draft
 	if err := d.Check(); err != nil {
 		return nil, nil, "invalid_draft", err
@@ -245,9 +249,13 @@ func (rt *Runtime) build(ctx context.Context, sub Submission) (*action.Envelope,
 		req.Risk = ra.Risk(&req)
 	}
 	req.Risk.Tainted = req.Risk.Tainted || d.Tainted
+	var conditions []string
 	spec, err := h.Verification(&req)
 	if err != nil {
-		return nil, nil, "invalid_target", err
+		if !assessing {
+			return nil, nil, "invalid_target", err
+		}
+		conditions = append(conditions, "cannot_verify: "+err.Error())
 	}
 	if d.Verification != nil {
 		spec = verify.AllOf(spec, *d.Verification)
@@ -278,7 +286,7 @@ func (rt *Runtime) build(ctx context.Context, sub Submission) (*action.Envelope,
 		},
 		Request:     req,
 		RequestHash: hash,
-		Execution:   action.Execution{State: action.Created, Class: class, UpdatedAt: now},
+		Execution:   action.Execution{State: action.Created, Class: class, UpdatedAt: now, Conditions: conditions},
 	}
 	if sub.NoPreview {
 		return env, &m, "", nil
@@ -295,7 +303,7 @@ func (rt *Runtime) build(ctx context.Context, sub Submission) (*action.Envelope,
 // APPROVAL_PENDING or POLICY_DENIED. Nothing executes. Every refusal is
 // recorded as evidence.
 func (rt *Runtime) Submit(ctx context.Context, sub Submission) (*action.Envelope, error) {
-	env, m, code, err := rt.build(ctx, sub)
+	env, m, code, err := rt.build(ctx, sub, false)
 	if err != nil {
 		rt.reject(ctx, sub, code, err)
 		return nil, &RejectedError{Code: code, Err: err}

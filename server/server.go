@@ -25,6 +25,7 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/godbus/dbus/v5"
 	"github.com/noema-project/noema/adapters/timekeeping"
+	"github.com/noema-project/noema/objfs"
 	"github.com/noema-project/noema/cognition"
 	"github.com/noema-project/noema/evidence"
 	"github.com/noema-project/noema/evidence/evindex"
@@ -191,6 +192,8 @@ func Run(ctx context.Context, cfg Config) error {
 	defer s.hub.stop()
 	stopScheduler := s.runScheduler()
 	defer stopScheduler()
+	stopWatcher := s.runWatcher()
+	defer stopWatcher()
 
 	var servers []*http.Server
 	defer func() { closeAll(servers) }()
@@ -466,6 +469,41 @@ func acquire(ctx context.Context, sem chan struct{}) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// runWatcher keeps the object store current while the daemon runs: every
+// change under the folders the user indexed becomes a version. The
+// returned func stops it and waits.
+func (s *Server) runWatcher() func() {
+	if s.app.Modules == nil || s.app.Modules.Objects == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	store, err := s.app.Modules.Objects.Store(ctx)
+	if err != nil {
+		cancel()
+		fmt.Fprintf(s.cfg.Stderr, "noema: file versions: %v\n", err)
+		return func() {}
+	}
+	w, err := store.NewWatcher(ctx, objfs.WatchOptions{
+		Logf: func(format string, args ...any) { fmt.Fprintf(s.cfg.Stderr, "noema: files: "+format+"\n", args...) },
+	})
+	if err != nil {
+		cancel()
+		fmt.Fprintf(s.cfg.Stderr, "noema: file versions: %v\n", err)
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := w.Run(ctx); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(s.cfg.Stderr, "noema: file versions: %v\n", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/noema-project/noema/adapters/files"
 	"github.com/noema-project/noema/adapters/memory"
 	"github.com/noema-project/noema/adapters/network"
+	"github.com/noema-project/noema/adapters/objects"
 	"github.com/noema-project/noema/adapters/power"
 	"github.com/noema-project/noema/adapters/shell"
 	"github.com/noema-project/noema/adapters/system"
@@ -70,6 +71,7 @@ func Catalog(p Paths) (*adapter.Registry, *desktop.Module, error) {
 type Modules struct {
 	Desktop *desktop.Module
 	Time    *timekeeping.Module
+	Objects *objects.Module
 	closers []interface{ Close() error }
 }
 
@@ -99,12 +101,14 @@ func catalogModules(p Paths) (*adapter.Registry, *Modules, error) {
 		Time:    timekeeping.New(timekeeping.Options{Home: p.Home, Systemd: timekeeping.SystemdOptions{Command: notify}}),
 	}
 	pm, nm, sm, mm := power.New(power.Options{}), network.New(network.Options{}), system.New(system.Options{}), memory.New(memory.Options{Home: p.Home})
-	mods.closers = []interface{ Close() error }{mods.Desktop, mods.Time, pm, nm, sm, mm}
+	om := ObjectsModule(p, os.Getenv)
+	mods.Objects = om
+	mods.closers = []interface{ Close() error }{mods.Desktop, mods.Time, pm, nm, sm, mm, om}
 	for _, m := range []adapter.Module{
 		mods.Desktop,
 		files.New(files.Options{Home: p.UserHome, CheckpointDir: p.Checkpoints(), Trash: tr}),
 		shell.New(shell.Options{Home: p.UserHome}),
-		pm, nm, sm, mods.Time, mm,
+		pm, nm, sm, mods.Time, mm, om,
 	} {
 		if err := reg.Install(m); err != nil {
 			return nil, nil, err

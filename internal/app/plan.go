@@ -26,6 +26,9 @@ type PlannedAction struct {
 	Confidence float64         `json:"confidence"`
 	Preview    []action.Change `json:"preview,omitempty"`
 	Subject    string          `json:"subject"`
+	// Notes say what stands in the way of running it now (a file with no
+	// history to roll back).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // PlanResult is a plan as `noema plan --json` prints it and the daemon
@@ -90,7 +93,7 @@ func Plan(ctx context.Context, rt *runtime.Runtime, planner *cognition.Planner, 
 		out.Actions = append(out.Actions, PlannedAction{
 			Action: st.Action, Target: env.Request.Target, Risk: env.Request.Risk, Decision: string(dec.Effect),
 			ReasonCode: dec.ReasonCode, Reasons: dec.Reasons, Confidence: st.Confidence, Preview: env.Execution.Preview,
-			Subject: subj.String(),
+			Subject: subj.String(), Notes: env.Execution.Conditions,
 		})
 	}
 	if out.Status == translate.Clarify && len(out.Actions) > 0 {

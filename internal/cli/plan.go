@@ -127,6 +127,9 @@ func printPlan(g *globals, out planOut) {
 		if names := a.Risk.Names(); len(names) > 0 {
 			fmt.Fprintf(w, "     risk: %s\n", strings.Join(names, ", "))
 		}
+		for _, n := range a.Notes {
+			fmt.Fprintf(w, "     note: %s\n", safe(n))
+		}
 	}
 	for _, q := range out.Questions {
 		fmt.Fprintf(w, "? %s\n", safe(q))

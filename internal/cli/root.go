@@ -76,7 +76,7 @@ tamper-evident evidence log, and can undo what it did.`,
 	})
 	root.AddCommand(
 		versionCmd(g), actionsCmd(g), doCmd(g), undoCmd(g), approveCmd(g), refuseCmd(g), statusCmd(g),
-		logCmd(g), policyCmd(g), planCmd(g), askCmd(g), notifyCmd(g), serveCmd(g), webCmd(g),
+		logCmd(g), policyCmd(g), planCmd(g), askCmd(g), notifyCmd(g), serveCmd(g), webCmd(g), fsCmd(g),
 	)
 	return root
 }

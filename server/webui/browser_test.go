@@ -339,7 +339,8 @@ func filesPanel(t *testing.T, st *stack, b *browser) {
 // policyPanel: the rules in force, and a decision tested without running.
 func policyPanel(t *testing.T, b *browser) {
 	t.Helper()
-	b.do(t, "policy panel", key("3"), wait("#policy-rules .rule"),
+	// Leave any field first: single-key shortcuts do not fire while typing.
+	b.do(t, "policy panel", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`), key("3"), wait("#policy-rules .rule"),
 		chromedp.SendKeys(css("#pt-action"), "fs.delete"),
 		chromedp.SendKeys(css("#pt-target"), `{"path": "/tmp/example.txt"}`),
 		chromedp.Click(css("#pt-ai")),
