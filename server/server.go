@@ -25,13 +25,13 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/godbus/dbus/v5"
 	"github.com/noema-project/noema/adapters/timekeeping"
-	"github.com/noema-project/noema/objfs"
 	"github.com/noema-project/noema/cognition"
 	"github.com/noema-project/noema/evidence"
 	"github.com/noema-project/noema/evidence/evindex"
 	"github.com/noema-project/noema/internal/app"
 	"github.com/noema-project/noema/internal/ids"
 	"github.com/noema-project/noema/internal/listen"
+	"github.com/noema-project/noema/objfs"
 )
 
 // Config says how to run the daemon.
