@@ -13,6 +13,7 @@ import (
 	"github.com/noema-project/noema/action"
 	"github.com/noema-project/noema/adapters/desktop"
 	"github.com/noema-project/noema/internal/pipelinetest"
+	"github.com/noema-project/noema/internal/platform/dbusmocktest"
 	"github.com/noema-project/noema/internal/platform/dconf/dconftest"
 )
 
@@ -51,7 +52,7 @@ func readBrightness(t *testing.T, root, dev string) int {
 // sysfs brightness attribute (here the temporary tree).
 func startLogind(t *testing.T, sysfs string) (*dconftest.Bus, *dbus.Conn) {
 	t.Helper()
-	dbusmockPython(t)
+	dbusmocktest.Python(t)
 	bus := dconftest.StartSessionBus(t)
 	startMock(t, bus, "org.freedesktop.login1", "logind", nil)
 	conn := bus.Conn(t)
@@ -149,7 +150,7 @@ func TestBrightnessCoarseDevice(t *testing.T) {
 }
 
 func TestBrightnessWithoutLogindFails(t *testing.T) {
-	dbusmockPython(t)
+	dbusmocktest.Python(t)
 	sysfs := fakeSysfs(t, "intel_backlight", 500, 1000)
 	bus := dconftest.StartSessionBus(t) // no logind on it
 	m := newModule(t, desktop.Options{SysfsRoot: sysfs, SystemBus: bus.Address})

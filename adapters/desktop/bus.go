@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/noema-project/noema/internal/platform/dbusconn"
+
 	"github.com/godbus/dbus/v5"
 )
 
@@ -25,7 +27,7 @@ func (m *Module) systemBus(ctx context.Context) (*dbus.Conn, error) {
 	if addr == "" {
 		addr = "unix:path=/var/run/dbus/system_bus_socket"
 	}
-	c, err := dialBus(ctx, addr)
+	c, err := dbusconn.Dial(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the system bus: %w", err)
 	}
@@ -50,45 +52,12 @@ func (m *Module) sessionBus(ctx context.Context) (*dbus.Conn, error) {
 	if addr == "" {
 		return nil, errors.New("no session bus: DBUS_SESSION_BUS_ADDRESS is not set (is this a desktop session?)")
 	}
-	c, err := dialBus(ctx, addr)
+	c, err := dbusconn.Dial(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("connect to the session bus: %w", err)
 	}
 	m.session = c
 	return c, nil
-}
-
-// dialBus opens and authenticates a private bus connection. godbus takes
-// no context for authentication, so the connection is closed if ctx ends
-// first, which unblocks it.
-func dialBus(ctx context.Context, addr string) (*dbus.Conn, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	conn, err := dbus.Dial(addr)
-	if err != nil {
-		return nil, err
-	}
-	done := make(chan error, 1)
-	go func() {
-		if err := conn.Auth(nil); err != nil {
-			done <- err
-			return
-		}
-		done <- conn.Hello()
-	}()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		conn.Close()
-		<-done
-		err = ctx.Err()
-	}
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return conn, nil
 }
 
 // busError explains common D-Bus failures in terms of the service the

@@ -18,6 +18,7 @@ import (
 	"github.com/noema-project/noema/action"
 	"github.com/noema-project/noema/adapters/desktop"
 	"github.com/noema-project/noema/internal/pipelinetest"
+	"github.com/noema-project/noema/internal/platform/dbusmocktest"
 	"github.com/noema-project/noema/internal/platform/dconf"
 	"github.com/noema-project/noema/internal/platform/dconf/dconftest"
 )
@@ -27,86 +28,18 @@ import (
 // sound server is a real PulseAudio with a null sink; settings go through
 // a real dconf-service on a private session bus.
 
-// dbusmockPython returns an interpreter that can import dbusmock, or
-// skips the test.
-func dbusmockPython(t *testing.T) string {
-	t.Helper()
-	for _, py := range []string{"/usr/bin/python3", "python3"} {
-		if exec.Command(py, "-c", "import dbusmock").Run() == nil {
-			return py
-		}
-	}
-	t.Skip("python3-dbusmock is not installed (Debian package python3-dbusmock); skipping test that needs mocked D-Bus services")
-	return ""
-}
-
 // startMock runs a dbusmock template on bus (as both its system and
 // session bus) and waits until it owns name.
 func startMock(t *testing.T, bus *dconftest.Bus, name, template string, params map[string]any) {
 	t.Helper()
-	py := dbusmockPython(t)
-	args := []string{"-m", "dbusmock", "--template", template}
-	if params != nil {
-		raw, err := json.Marshal(params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, "--parameters", string(raw))
-	}
-	cmd := exec.Command(py, args...)
-	cmd.Env = append(bus.Env(), "DBUS_SYSTEM_BUS_ADDRESS="+bus.Address)
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start dbusmock %s: %v", template, err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	conn := bus.Conn(t)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var has bool
-		if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has); err != nil {
-			t.Fatal(err)
-		}
-		if has {
-			return
-		}
-		select {
-		case <-exited:
-			t.Fatalf("dbusmock %s exited early:\n%s", template, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dbusmock %s did not claim %s within 30s:\n%s", template, name, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	dbusmocktest.Start(t, bus, bus.Conn(t), template, name, params)
 }
 
-// mockCall is one entry of a dbusmock object's call log.
-type mockCall struct {
-	Time   uint64
-	Method string
-	Args   []dbus.Variant
-}
+type mockCall = dbusmocktest.Call
 
 func mockCalls(t *testing.T, conn *dbus.Conn, name string, path dbus.ObjectPath) []mockCall {
 	t.Helper()
-	var calls []mockCall
-	if err := conn.Object(name, path).Call("org.freedesktop.DBus.Mock.GetCalls", 0).Store(&calls); err != nil {
-		t.Fatalf("GetCalls: %v", err)
-	}
-	return calls
+	return dbusmocktest.Calls(t, conn, name, path)
 }
 
 type syncBuffer struct {

@@ -7,11 +7,12 @@ import (
 	"github.com/noema-project/noema/action"
 	"github.com/noema-project/noema/adapters/desktop"
 	"github.com/noema-project/noema/internal/pipelinetest"
+	"github.com/noema-project/noema/internal/platform/dbusmocktest"
 	"github.com/noema-project/noema/internal/platform/dconf/dconftest"
 )
 
 func TestNotify(t *testing.T) {
-	dbusmockPython(t)
+	dbusmocktest.Python(t)
 	bus := dconftest.StartSessionBus(t)
 	startMock(t, bus, "org.freedesktop.Notifications", "notification_daemon", nil)
 	conn := bus.Conn(t)
@@ -59,7 +60,7 @@ func TestNotify(t *testing.T) {
 }
 
 func TestNotifyPlainServer(t *testing.T) {
-	dbusmockPython(t)
+	dbusmocktest.Python(t)
 	bus := dconftest.StartSessionBus(t)
 	startMock(t, bus, "org.freedesktop.Notifications", "notification_daemon", map[string]any{"capabilities": "body"})
 	conn := bus.Conn(t)

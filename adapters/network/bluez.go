@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/noema-project/noema/internal/platform/dbusconn"
+
 	"github.com/godbus/dbus/v5"
 )
 
@@ -70,7 +72,7 @@ func parseAdapters(objs managedObjects) ([]btAdapter, error) {
 }
 
 func bluezErr(op string, err error) error {
-	if serviceMissing(err) {
+	if dbusconn.ServiceMissing(err) {
 		return errNoBlueZ
 	}
 	return fmt.Errorf("BlueZ %s: %w", op, err)
@@ -78,7 +80,7 @@ func bluezErr(op string, err error) error {
 
 // btAdapters lists BlueZ's adapters; errNoBlueZ when it is not running.
 func (m *Module) btAdapters(ctx context.Context) ([]btAdapter, error) {
-	conn, err := m.bus.get(ctx)
+	conn, err := m.bus.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -92,13 +94,13 @@ func (m *Module) btAdapters(ctx context.Context) ([]btAdapter, error) {
 
 // btPowered reads one adapter's Powered property.
 func (m *Module) btPowered(ctx context.Context, path dbus.ObjectPath) (bool, error) {
-	conn, err := m.bus.get(ctx)
+	conn, err := m.bus.Get(ctx)
 	if err != nil {
 		return false, err
 	}
-	v, err := getProperty(ctx, conn.Object(bluezName, path), adapterIface, "Powered")
+	v, err := dbusconn.GetProperty(ctx, conn.Object(bluezName, path), adapterIface, "Powered")
 	if err != nil {
-		if notImplemented(err) {
+		if dbusconn.NotImplemented(err) {
 			return false, fmt.Errorf("%w: %s", errAdapterGone, path)
 		}
 		return false, bluezErr("Powered of "+string(path), err)
@@ -113,22 +115,22 @@ func (m *Module) btPowered(ctx context.Context, path dbus.ObjectPath) (bool, err
 // btSetPowered switches one adapter. Powering on fails while rfkill
 // blocks the adapter; the error says so.
 func (m *Module) btSetPowered(ctx context.Context, a btAdapter, on bool) error {
-	conn, err := m.bus.get(ctx)
+	conn, err := m.bus.Get(ctx)
 	if err != nil {
 		return err
 	}
-	err = setProperty(ctx, conn.Object(bluezName, a.Path), adapterIface, "Powered", on)
+	err = dbusconn.SetProperty(ctx, conn.Object(bluezName, a.Path), adapterIface, "Powered", on)
 	if err == nil {
 		return nil
 	}
-	if serviceMissing(err) {
+	if dbusconn.ServiceMissing(err) {
 		return errNoBlueZ
 	}
-	if notImplemented(err) {
+	if dbusconn.NotImplemented(err) {
 		return fmt.Errorf("%w: %s", errAdapterGone, a.label())
 	}
 	msg := fmt.Sprintf("BlueZ refused to turn Bluetooth adapter %s %s", a.label(), onOff(on))
-	if on && (dbusErrorName(err) == "org.bluez.Error.Blocked" || strings.Contains(strings.ToLower(err.Error()), "rfkill")) {
+	if on && (dbusconn.ErrorName(err) == "org.bluez.Error.Blocked" || strings.Contains(strings.ToLower(err.Error()), "rfkill")) {
 		msg += " (it is blocked by rfkill: airplane mode or a hardware switch)"
 	}
 	return fmt.Errorf("%s: %w", msg, err)

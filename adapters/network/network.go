@@ -13,6 +13,7 @@ package network
 import (
 	"github.com/noema-project/noema/action"
 	"github.com/noema-project/noema/adapter"
+	"github.com/noema-project/noema/internal/platform/dbusconn"
 	"github.com/noema-project/noema/verify"
 )
 
@@ -34,7 +35,7 @@ type Options struct {
 
 // Module is the network adapter.
 type Module struct {
-	bus    systemBus
+	bus    dbusconn.Lazy
 	rfkill rfkill
 }
 
@@ -47,11 +48,11 @@ func New(opts Options) *Module {
 	if rk.device == "" {
 		rk.device = "/dev/rfkill"
 	}
-	return &Module{bus: systemBus{addr: opts.SystemBus}, rfkill: rk}
+	return &Module{bus: dbusconn.Lazy{Addr: opts.SystemBus, System: true}, rfkill: rk}
 }
 
 // Close releases the bus connection.
-func (m *Module) Close() error { return m.bus.close() }
+func (m *Module) Close() error { return m.bus.Close() }
 
 // Handlers implements adapter.Module.
 func (m *Module) Handlers() []adapter.Handler {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/noema-project/noema/internal/platform/dbusconn"
+
 	"github.com/godbus/dbus/v5"
 )
 
@@ -47,7 +49,7 @@ func nmProperty(radio string) string {
 }
 
 func (m *Module) nm(ctx context.Context) (dbus.BusObject, error) {
-	conn, err := m.bus.get(ctx)
+	conn, err := m.bus.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +62,8 @@ func (m *Module) nmBool(ctx context.Context, prop string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	v, err := getProperty(ctx, obj, nmIface, prop)
-	if serviceMissing(err) {
+	v, err := dbusconn.GetProperty(ctx, obj, nmIface, prop)
+	if dbusconn.ServiceMissing(err) {
 		return false, errNoNM
 	}
 	if err != nil {
@@ -80,8 +82,8 @@ func (m *Module) nmSet(ctx context.Context, prop string, on bool) error {
 	if err != nil {
 		return err
 	}
-	err = setProperty(ctx, obj, nmIface, prop, on)
-	if serviceMissing(err) {
+	err = dbusconn.SetProperty(ctx, obj, nmIface, prop, on)
+	if dbusconn.ServiceMissing(err) {
 		return errNoNM
 	}
 	if err != nil {

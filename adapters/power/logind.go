@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/noema-project/noema/internal/platform/dbusconn"
+
 	"github.com/godbus/dbus/v5"
 	"golang.org/x/sys/unix"
 )
@@ -121,7 +123,7 @@ func blockedError(k kind, locks []inhibitor) error {
 }
 
 func (m *Module) logind(ctx context.Context) (dbus.BusObject, error) {
-	conn, err := m.bus.get(ctx)
+	conn, err := m.bus.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +131,7 @@ func (m *Module) logind(ctx context.Context) (dbus.BusObject, error) {
 }
 
 func logindErr(op string, err error) error {
-	if serviceMissing(err) {
+	if dbusconn.ServiceMissing(err) {
 		return errNoLogind
 	}
 	return fmt.Errorf("logind %s: %w", op, err)
@@ -163,7 +165,7 @@ func (m *Module) can(ctx context.Context, obj dbus.BusObject, k kind) (string, e
 
 // preparing reads PreparingForSleep or PreparingForShutdown.
 func (m *Module) preparing(ctx context.Context, obj dbus.BusObject, k kind) (bool, error) {
-	v, err := getProperty(ctx, obj, logindIface, k.info().preparing)
+	v, err := dbusconn.GetProperty(ctx, obj, logindIface, k.info().preparing)
 	if err != nil {
 		return false, logindErr(k.info().preparing, err)
 	}

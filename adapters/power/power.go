@@ -12,6 +12,7 @@ package power
 
 import (
 	"github.com/noema-project/noema/adapter"
+	"github.com/noema-project/noema/internal/platform/dbusconn"
 	"github.com/noema-project/noema/verify"
 )
 
@@ -24,16 +25,16 @@ type Options struct {
 
 // Module is the power adapter.
 type Module struct {
-	bus systemBus
+	bus dbusconn.Lazy
 }
 
 // New returns the power module. It connects to the bus on first use.
 func New(opts Options) *Module {
-	return &Module{bus: systemBus{addr: opts.SystemBus}}
+	return &Module{bus: dbusconn.Lazy{Addr: opts.SystemBus, System: true}}
 }
 
 // Close releases the bus connection.
-func (m *Module) Close() error { return m.bus.close() }
+func (m *Module) Close() error { return m.bus.Close() }
 
 // Handlers implements adapter.Module.
 func (m *Module) Handlers() []adapter.Handler {

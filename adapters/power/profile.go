@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/noema-project/noema/internal/platform/dbusconn"
+
 	"github.com/godbus/dbus/v5"
 	"github.com/noema-project/noema/action"
 	"github.com/noema-project/noema/adapter"
@@ -39,14 +41,14 @@ type ppd struct {
 // locatePPD finds the daemon under whichever name it answers and returns
 // its active profile.
 func (m *Module) locatePPD(ctx context.Context) (ppd, string, error) {
-	conn, err := m.bus.get(ctx)
+	conn, err := m.bus.Get(ctx)
 	if err != nil {
 		return ppd{}, "", err
 	}
 	for _, ep := range ppdEndpoints() {
 		p := ppd{obj: conn.Object(ep.name, dbus.ObjectPath(ep.path)), iface: ep.iface}
-		v, err := getProperty(ctx, p.obj, p.iface, "ActiveProfile")
-		if serviceMissing(err) || notImplemented(err) {
+		v, err := dbusconn.GetProperty(ctx, p.obj, p.iface, "ActiveProfile")
+		if dbusconn.ServiceMissing(err) || dbusconn.NotImplemented(err) {
 			continue
 		}
 		if err != nil {
@@ -75,7 +77,7 @@ type hold struct {
 
 func (p ppd) info(ctx context.Context) (profileInfo, error) {
 	var in profileInfo
-	v, err := getProperty(ctx, p.obj, p.iface, "Profiles")
+	v, err := dbusconn.GetProperty(ctx, p.obj, p.iface, "Profiles")
 	if err != nil {
 		return in, fmt.Errorf("power-profiles-daemon Profiles: %w", err)
 	}
@@ -83,10 +85,10 @@ func (p ppd) info(ctx context.Context) (profileInfo, error) {
 		return in, fmt.Errorf("power-profiles-daemon Profiles: %w", err)
 	}
 	// The rest only improves messages; older daemons lack it.
-	if v, err := getProperty(ctx, p.obj, p.iface, "PerformanceDegraded"); err == nil {
+	if v, err := dbusconn.GetProperty(ctx, p.obj, p.iface, "PerformanceDegraded"); err == nil {
 		in.Degraded, _ = v.Value().(string)
 	}
-	if v, err := getProperty(ctx, p.obj, p.iface, "ActiveProfileHolds"); err == nil {
+	if v, err := dbusconn.GetProperty(ctx, p.obj, p.iface, "ActiveProfileHolds"); err == nil {
 		in.Holds = parseHolds(v.Value())
 	}
 	return in, nil
@@ -279,7 +281,7 @@ func (h *profileSet) Execute(ctx context.Context, req *action.Request) (adapter.
 		result["unchanged"] = true
 		return adapter.Outcome{Result: result}, nil
 	}
-	if err := setProperty(ctx, p.obj, p.iface, "ActiveProfile", want); err != nil {
+	if err := dbusconn.SetProperty(ctx, p.obj, p.iface, "ActiveProfile", want); err != nil {
 		return adapter.Outcome{}, fmt.Errorf("power-profiles-daemon refused profile %s: %w", want, err)
 	}
 	out := adapter.Outcome{Result: result}

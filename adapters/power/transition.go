@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/noema-project/noema/internal/platform/dbusconn"
+
 	"github.com/noema-project/noema/action"
 	"github.com/noema-project/noema/adapter"
 	"github.com/noema-project/noema/verify"
@@ -221,10 +223,10 @@ func (h *logindAction) Execute(ctx context.Context, req *action.Request) (adapte
 		out.Verification = h.probe(&slept)
 	}
 	if err := obj.CallWithContext(ctx, logindIface+"."+info.method, 0, false).Err; err != nil {
-		if serviceMissing(err) {
+		if dbusconn.ServiceMissing(err) {
 			return adapter.Outcome{}, errNoLogind
 		}
-		if dbusErrorName(err) == "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" {
+		if dbusconn.ErrorName(err) == "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" {
 			return adapter.Outcome{}, fmt.Errorf("polkit wants a password to %s and Noema does not ask for one (it calls logind non-interactively): %w", info.verb, err)
 		}
 		return adapter.Outcome{}, fmt.Errorf("logind refused to %s: %w", info.verb, err)

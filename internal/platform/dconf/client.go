@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/noema-project/noema/internal/platform/dbusconn"
+
 	"github.com/godbus/dbus/v5"
 )
 
@@ -84,46 +86,13 @@ func ConnectSession(ctx context.Context, opts Options) (*Client, error) {
 	if addr == "" {
 		return nil, errors.New("dconf: connect: DBUS_SESSION_BUS_ADDRESS is not set")
 	}
-	conn, err := dial(ctx, addr)
+	conn, err := dbusconn.Dial(ctx, addr)
 	if err != nil {
 		return nil, fmt.Errorf("dconf: connect to session bus: %w", err)
 	}
 	c := NewClient(conn, opts)
 	c.ownsConn = true
 	return c, nil
-}
-
-// dial opens and authenticates a bus connection. godbus has no context
-// for authentication, so the connection is closed if ctx ends first,
-// which unblocks it.
-func dial(ctx context.Context, addr string) (*dbus.Conn, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	conn, err := dbus.Dial(addr)
-	if err != nil {
-		return nil, err
-	}
-	done := make(chan error, 1)
-	go func() {
-		if err := conn.Auth(nil); err != nil {
-			done <- err
-			return
-		}
-		done <- conn.Hello()
-	}()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		conn.Close()
-		<-done
-		err = ctx.Err()
-	}
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	return conn, nil
 }
 
 // Close closes the bus connection if the Client opened it.
