@@ -28,6 +28,8 @@ func (h *volumeSet) Manifest() action.Manifest {
 			"make it (louder|quieter|softer) [by {delta} [percent|points]]",
 			"(volume|sound) [at|to] {percent} [percent|%]",
 			"(louder|quieter) [please]",
+			"speak up => delta=10",
+			"(not so|too) loud => delta=-10",
 		},
 		Examples: []action.Example{
 			{Text: "set the volume to 35 percent", Target: json.RawMessage(`{"percent":35}`)},

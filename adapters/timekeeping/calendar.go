@@ -210,6 +210,28 @@ func utc(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 type listTarget struct {
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
+	// Query keeps events whose title or place has every word of it
+	// ("meeting with ann").
+	Query string `json:"query,omitempty"`
+}
+
+// matches reports whether an event has every word of the query (case
+// folded; "my", "the" and friends ignored).
+func (t listTarget) matches(e Event) bool {
+	if strings.TrimSpace(t.Query) == "" {
+		return true
+	}
+	hay := strings.ToLower(e.Title + " " + e.Location)
+	for _, w := range strings.Fields(strings.ToLower(t.Query)) {
+		switch w {
+		case "my", "the", "a", "an", "with", "for", "of", "on", "at", "to":
+			continue
+		}
+		if !strings.Contains(hay, strings.Trim(w, ".,?!'\"")) {
+			return false
+		}
+	}
+	return true
 }
 
 // window resolves the range: from defaults to now, to to a week after
@@ -246,8 +268,9 @@ func (h *eventList) Manifest() action.Manifest {
 		Description: "List the events (recurring ones expanded) that overlap a time range [from, to). " +
 			"Without a range, the coming week. Event text comes from the calendar and is marked untrusted.",
 		Schema: adapter.Schema(nil, map[string]any{
-			"from": map[string]any{"type": "string", "format": "date-time", "maxLength": 40, "description": "start of the range, RFC 3339 (default now)"},
-			"to":   map[string]any{"type": "string", "format": "date-time", "maxLength": 40, "description": "end of the range, exclusive (default: a day after from, or a week from now)"},
+			"from":  map[string]any{"type": "string", "format": "date-time", "maxLength": 40, "description": "start of the range, RFC 3339 (default now)"},
+			"to":    map[string]any{"type": "string", "format": "date-time", "maxLength": 40, "description": "end of the range, exclusive (default: a day after from, or a week from now)"},
+			"query": map[string]any{"type": "string", "maxLength": 200, "description": "only events whose title or place has these words"},
 		}),
 		Verification: "the calendar is read again and every listed event is still there",
 		Rollback:     action.RollbackNone, RollbackNote: "listing changes nothing",
@@ -259,6 +282,12 @@ func (h *eventList) Manifest() action.Manifest {
 			"(show|list) [my] (events|meetings|appointments) (from|between) {from} (to|and|until) {to}",
 			"what (meetings|events|appointments) do i have (on|from) {from}",
 			"am i (busy|free) (between|from) {from} (and|to) {to}",
+			"(when|what time) is [my|the] {query}",
+			"(when|what time) is [my|the] {query} (scheduled|planned|happening) [for|on]",
+			"(what|which) (meetings|events|appointments) do i have [on|for] {from}",
+			"do i have [a|an|any] {query} (on|at|for) {from}",
+			"what do i have (planned|scheduled|on) [for|on] {from}",
+			"is [there] [a|an|my] {query} (on|in) my calendar",
 		},
 		Examples: []action.Example{
 			{Text: "show my calendar", Target: json.RawMessage(`{}`)},
@@ -330,6 +359,9 @@ func (h *eventList) Execute(ctx context.Context, req *action.Request) (adapter.O
 	var uids []string
 	seen := map[string]bool{}
 	for _, e := range evs {
+		if !t.matches(e) {
+			continue
+		}
 		views = append(views, eventView{
 			UID: e.UID, Title: e.Title, Start: h.m.localTime(e.Start), End: h.m.localTime(e.End),
 			AllDay: e.AllDay, Location: e.Location, Recurring: e.Recurring, ZoneGuessed: e.ZoneGuessed,
