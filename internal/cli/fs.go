@@ -7,13 +7,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/noema-project/noema/action"
 	"github.com/noema-project/noema/internal/app"
 	"github.com/noema-project/noema/objfs"
+	"github.com/noema-project/noema/objfs/fusefs"
 	"github.com/noema-project/noema/objfs/search"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -32,7 +37,7 @@ them by meaning as well as words, offline; rollback restores an earlier
 version and can itself be undone. Nothing here needs a model or a daemon.`,
 	}
 	c.AddCommand(fsIndexCmd(g), fsSearchCmd(g), fsHistoryCmd(g), fsRollbackCmd(g), fsTagCmd(g),
-		fsVerifyCmd(g), fsReindexCmd(g), fsLsCmd(g))
+		fsVerifyCmd(g), fsReindexCmd(g), fsLsCmd(g), fsMountCmd(g), fsUmountCmd(g))
 	return c
 }
 
@@ -606,4 +611,279 @@ func marshalTarget(v any) ([]byte, error) {
 		return nil, fmt.Errorf("target: %w", err)
 	}
 	return b, nil
+}
+
+// fsMountCmd is `noema fs mount`: the store as a folder any program can
+// read. It is long-running (cmd/noema keeps the garbage collector on for
+// it); without --foreground it starts itself again in the background and
+// returns once the view is up, as sshfs does.
+func fsMountCmd(g *globals) *cobra.Command {
+	var foreground, debug bool
+	var results, readyFD int
+	c := &cobra.Command{
+		Use:   "mount [--foreground] [-k N] DIR",
+		Short: "Show the store as a read-only folder: search/, tags/, history/, current/",
+		Long: `Mount a read-only view of the object store on the folder DIR, for any
+program to use:
+
+  DIR/search/<query>/   the best matches for the query, best first:
+                        "01 notes.md", "02 ml.txt", … (the number is the rank)
+  DIR/tags/<tag>/       the files with the tag
+  DIR/history/<path>/   every version of the file at /<path>, named by version
+                        id and dated when it was recorded
+  DIR/current/<path>    the current version of every file that exists
+
+Files keep their names; two with the same name get the folder that tells
+them apart ("notes (work).md"). Nothing in the view can be changed. Search
+folders follow the index within a second.
+
+Without --foreground the view is served in the background and the command
+returns once it is mounted; "noema fs umount DIR" (or fusermount3 -u DIR)
+stops it. In the foreground, Ctrl-C or SIGTERM unmounts it. A view whose
+server died is noticed and cleared by the next mount or umount. As root
+nothing else is needed; other users need fusermount3 (Debian package fuse3).`,
+		Example: `  noema fs mount ~/noema
+  ls ~/noema/search/"machine learning"/
+  cat ~/noema/history/home/me/todo.txt/ver_…
+  noema fs umount ~/noema`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			ctx := c.Context()
+			if results < 1 || results > 1000 {
+				return &ExitError{Code: ExitUsage, Err: errors.New("-k must be between 1 and 1000")}
+			}
+			if debug && !foreground {
+				return &ExitError{Code: ExitUsage, Err: errors.New("--debug needs --foreground, where the log can be read")}
+			}
+			dir, err := g.absArg(args[0])
+			if err != nil {
+				return err
+			}
+			opts := fusefs.Options{Results: results, Debug: debug}
+			if readyFD > 0 {
+				return g.serveMount(ctx, dir, opts, readyFile(readyFD))
+			}
+			if err := g.prepareMountPoint(ctx, dir); err != nil {
+				return err
+			}
+			if !foreground {
+				return g.mountBackground(ctx, dir, results)
+			}
+			return g.serveMount(ctx, dir, opts, nil)
+		},
+	}
+	c.Flags().BoolVarP(&foreground, "foreground", "f", false, "serve in this process until Ctrl-C, SIGTERM or umount")
+	c.Flags().IntVarP(&results, "limit", "k", fusefs.DefaultResults, "how many matches a search folder lists")
+	c.Flags().BoolVar(&debug, "debug", false, "log every FUSE request (with --foreground)")
+	c.Flags().IntVar(&readyFD, "ready-fd", 0, "report readiness on this file descriptor (used by the background mount)")
+	c.Flags().MarkHidden("ready-fd")
+	return c
+}
+
+// prepareMountPoint checks DIR before mounting, and clears a dead view
+// left by a server that was killed, which would otherwise make every
+// access to DIR fail with "transport endpoint is not connected".
+func (g *globals) prepareMountPoint(ctx context.Context, dir string) error {
+	info, err := fusefs.Probe(dir)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	switch {
+	case info.State == fusefs.Dead && info.Noema():
+		fmt.Fprintf(g.env.Stderr, "noema: %s held a dead view (its server had stopped); clearing it\n", safe(dir))
+		if err := fusefs.Unmount(ctx, info.Dir, true); err != nil {
+			return err
+		}
+	case info.State == fusefs.Dead:
+		return exitf(ExitCannotDo, "%s holds a dead %s mount; unmount it first (fusermount3 -u)", dir, info.FSType)
+	case info.State == fusefs.Mounted && info.Noema():
+		return exitf(ExitCannotDo, "a view is already mounted on %s (noema fs umount %s stops it)", dir, dir)
+	case info.State == fusefs.Mounted:
+		return exitf(ExitCannotDo, "%s already has a %s file system mounted on it", dir, info.FSType)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if !fi.IsDir() {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s is not a folder", dir)}
+	}
+	return nil
+}
+
+// readyFile is the pipe on which a background mount says it is ready.
+// The pipe is closed on exec, so that no program the server starts
+// (fusermount3) holds it open and keeps the parent waiting.
+func readyFile(fd int) func(error) {
+	syscall.CloseOnExec(fd)
+	return func(err error) {
+		f := os.NewFile(uintptr(fd), "ready")
+		if f == nil {
+			return
+		}
+		defer f.Close()
+		if err != nil {
+			fmt.Fprintln(f, err)
+			return
+		}
+		fmt.Fprintln(f, mountReady)
+	}
+}
+
+// mountReady is what a background mount writes once it serves.
+const mountReady = "ready"
+
+// serveMount mounts the view and serves it until a signal or an unmount.
+// ready, when set, is told once whether the mount came up (the
+// background parent waits for it); errors are also returned.
+func (g *globals) serveMount(ctx context.Context, dir string, opts fusefs.Options, ready func(error)) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	// After the first signal a second one ends the process at once.
+	context.AfterFunc(ctx, stop)
+	fail := func(err error) error {
+		if ready != nil {
+			ready(err)
+		}
+		return err
+	}
+	st, _, err := g.openStore(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer st.Close()
+	opts.Logf = func(format string, args ...any) {
+		fmt.Fprintf(g.env.Stderr, "noema: %s\n", safe(fmt.Sprintf(format, args...)))
+	}
+	srv, err := fusefs.Mount(ctx, st, dir, opts)
+	if err != nil {
+		return fail(err)
+	}
+	if ready != nil {
+		ready(nil)
+	} else {
+		fmt.Fprintf(g.env.Stdout, "mounted the view of the store on %s; Ctrl-C or `noema fs umount %s` unmounts it\n", safe(srv.Dir()), safe(srv.Dir()))
+	}
+	if err := srv.Run(ctx); err != nil {
+		return err
+	}
+	if ready == nil {
+		fmt.Fprintf(g.env.Stdout, "unmounted %s\n", safe(srv.Dir()))
+	}
+	return nil
+}
+
+// mountEnv lists the variables that choose the store and its options: a
+// background mount gets them as this command saw them.
+var mountEnv = []string{"HOME", "NOEMA_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "NOEMA_LLM_URL", "NOEMA_EMBED_MODEL"}
+
+// mountBackground starts `noema fs mount --foreground` in a new session
+// and returns once it serves the view, or with its reason for failing.
+func (g *globals) mountBackground(ctx context.Context, dir string, results int) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the noema binary: %w", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("mount: %w", err)
+	}
+	defer r.Close()
+	cmd := exec.Command(exe, "fs", "mount", "--foreground", "--ready-fd", "3", "-k", strconv.Itoa(results), "--", dir)
+	env := os.Environ()
+	for _, k := range mountEnv {
+		env = withoutVar(env, k)
+		if v := g.env.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	cmd.Env = env
+	cmd.Dir = "/"
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return fmt.Errorf("start the mount: %w", err)
+	}
+	w.Close()
+	// Ctrl-C while waiting stops the server cleanly, mounted or not.
+	stopWaiting := context.AfterFunc(ctx, func() { cmd.Process.Signal(syscall.SIGTERM) })
+	msg, _ := io.ReadAll(io.LimitReader(r, 64<<10))
+	interrupted := !stopWaiting()
+	reply := strings.TrimSpace(string(msg))
+	if reply == mountReady && !interrupted {
+		pid := cmd.Process.Pid
+		cmd.Process.Release()
+		fmt.Fprintf(g.env.Stdout, "mounted the view of the store on %s (server pid %d); `noema fs umount %s` unmounts it\n", safe(dir), pid, safe(dir))
+		return nil
+	}
+	werr := cmd.Wait()
+	if interrupted {
+		return ctx.Err()
+	}
+	if reply == "" {
+		reply = fmt.Sprintf("the mount server stopped before the view was up (%v)", werr)
+	}
+	return exitf(ExitFailure, "%s", reply)
+}
+
+// withoutVar drops KEY=… from an environment list.
+func withoutVar(env []string, key string) []string {
+	out := env[:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// fsUmountCmd is `noema fs umount`: it unmounts only Noema views, and also
+// clears one whose server was killed.
+func fsUmountCmd(g *globals) *cobra.Command {
+	var lazy bool
+	c := &cobra.Command{
+		Use:     "umount [--lazy] DIR",
+		Aliases: []string{"unmount"},
+		Short:   "Unmount a view mounted with noema fs mount, or clear a dead one",
+		Long: `Unmount the view on DIR; its server then exits. A view that is in use (a
+program has a file open there, or works in one of its folders) is refused
+unless --lazy, which detaches it at once and lets open files finish. A view
+whose server died is cleared. Only Noema views are touched.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			ctx := c.Context()
+			dir, err := g.absArg(args[0])
+			if err != nil {
+				return err
+			}
+			info, err := fusefs.Probe(dir)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			switch {
+			case info.State == fusefs.NotMounted:
+				return exitf(ExitCannotDo, "nothing is mounted on %s", dir)
+			case !info.Noema():
+				return exitf(ExitCannotDo, "%s is a %s mount, not a Noema view; leaving it alone", dir, info.FSType)
+			case info.State == fusefs.Dead:
+				if err := fusefs.Unmount(ctx, info.Dir, true); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.Stdout, "cleared the dead view on %s (its server had stopped)\n", safe(dir))
+				return nil
+			}
+			err = fusefs.Unmount(ctx, info.Dir, lazy)
+			if errors.Is(err, unix.EBUSY) {
+				return exitf(ExitFailure, "%s is busy: a program has a file open there or works in one of its folders; close it, or use --lazy", dir)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.env.Stdout, "unmounted %s\n", safe(dir))
+			return nil
+		},
+	}
+	c.Flags().BoolVarP(&lazy, "lazy", "l", false, "detach even while in use; open files keep working until closed")
+	return c
 }

@@ -77,7 +77,7 @@ func TestHostileModel(t *testing.T) {
 			}
 			t.Setenv("NOEMA_LLM_URL", url)
 			t.Setenv("NOEMA_LLM_MODEL", "hostile")
-			out, code := c.run("ask", "--json", "--with", doc, "tidy up my documents folder and summarise the notes")
+			out, code := c.run("ask", "--json", "--with", doc, "sort out my machine however you see fit")
 			if code == 0 {
 				t.Fatalf("a hostile plan exited 0: %s", out)
 			}
