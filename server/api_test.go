@@ -189,6 +189,12 @@ func TestPlanAskAndFS(t *testing.T) {
 		switch {
 		case !known && (r.StatusCode != http.StatusNotFound || errorCode(t, data) != api.CodeUnknownAction):
 			t.Errorf("fs.%s is not in the catalog: got %d %s", name, r.StatusCode, data)
+		case known && name == "rollback":
+			// The file was never indexed: there is no earlier version,
+			// and the answer says so instead of pretending.
+			if r.StatusCode != http.StatusBadRequest || !strings.Contains(string(data), "no history") {
+				t.Errorf("rollback of an unindexed file: %d %s", r.StatusCode, data)
+			}
 		case known && r.StatusCode != http.StatusOK:
 			t.Errorf("fs.%s: %d %s", name, r.StatusCode, data)
 		}
