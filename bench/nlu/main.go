@@ -143,7 +143,7 @@ func main() {
 	fmt.Printf("%s: %d utterances, %v per utterance\n", *set, len(items), elapsed/time.Duration(len(items)))
 	fmt.Printf("in-scope (mapped intents): %d/%d planned right (%.1f%%); asked a question %.1f%%; wrongly rejected %.1f%%; wrong action %.1f%%\n",
 		inScope.ok, inScope.n, pct(inScope.ok, inScope.n), pct(inAsked, inScope.n), pct(inRejected, inScope.n), pct(inWrong, inScope.n))
-	fmt.Printf("out-of-scope (oos_test): %d/%d not planned (%.1f%%), of which refused outright %d (%.1f%%)\n", oosKnown.ok, oosKnown.n, pct(oosKnown.ok, oosKnown.n), oosRefused, pct(oosRefused, oosKnown.n))
+	fmt.Printf("out-of-scope (out-of-scope set): %d/%d not planned (%.1f%%), of which refused outright %d (%.1f%%)\n", oosKnown.ok, oosKnown.n, pct(oosKnown.ok, oosKnown.n), oosRefused, pct(oosRefused, oosKnown.n))
 	fmt.Printf("out-of-scope (unmapped labels): %d/%d not planned (%.1f%%)\n", oosOther.ok, oosOther.n, pct(oosOther.ok, oosOther.n))
 	fmt.Printf("  of those not planned, %d were answered with a question rather than a refusal\n", asked)
 	var names []string

@@ -18,14 +18,19 @@ type item struct {
 	seconds int // expected timer length, when the set says
 }
 
-// loadCLINC reads test and oos_test of CLINC150.
+// loadCLINC reads test and oos_test of CLINC150 (or, with
+// NOEMA_NLU_SPLIT=val, the validation splits used for calibration).
 func loadCLINC(dir string) ([]item, error) {
 	var d map[string][][2]string
 	if err := readJSON(filepath.Join(dir, "data_full.json"), &d); err != nil {
 		return nil, err
 	}
+	splits := []string{"test", "oos_test"}
+	if os.Getenv("NOEMA_NLU_SPLIT") == "val" {
+		splits = []string{"val", "oos_val"}
+	}
 	var out []item
-	for _, split := range []string{"test", "oos_test"} {
+	for _, split := range splits {
 		for _, it := range d[split] {
 			out = append(out, item{text: it[0], label: it[1]})
 		}
