@@ -241,3 +241,18 @@ func TestCacheServesTier0(t *testing.T) {
 		t.Fatalf("translator built %d times; a cache hit needs none", built)
 	}
 }
+
+// FuzzCallsFromContent reads hostile model text that is meant to hold
+// calls: never a panic, and every call found has a name field (possibly
+// empty) for validation to judge.
+func FuzzCallsFromContent(f *testing.F) {
+	f.Add(`{"steps":[{"action":"desktop.theme.set","target":{"mode":"dark"}}]}`)
+	f.Add("```json\n{\"name\":\"fs_delete\",\"arguments\":{\"path\":\"/\"}}\n```")
+	f.Add(`Sure! {"steps":`)
+	f.Add(`[1,2,3]`)
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, c := range callsFromContent(s, false) {
+			_ = c.Name
+		}
+	})
+}

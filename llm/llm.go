@@ -8,10 +8,12 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -125,4 +127,33 @@ func (c *Client) Chat(ctx context.Context, req Request) (Reply, error) {
 // unavailable wraps transport failures so callers can fall back offline.
 func unavailable(url string, err error) error {
 	return fmt.Errorf("%w at %s: %v", ErrUnavailable, url, err)
+}
+
+// post sends body as JSON to path on the server and returns the status
+// and at most maxReply bytes of the answer. Transport failures are
+// ErrUnavailable, so callers fall back to offline understanding.
+func (c *Client) post(ctx context.Context, path string, body any) (int, []byte, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	url := strings.TrimRight(c.cfg.URL, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.cfg.APIKey != "" && c.wire == OpenAI {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, unavailable(c.cfg.URL, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
+	if err != nil {
+		return 0, nil, unavailable(c.cfg.URL, err)
+	}
+	return resp.StatusCode, data, nil
 }

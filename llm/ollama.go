@@ -1,11 +1,9 @@
 package llm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 )
@@ -56,26 +54,11 @@ func (c *Client) chatOllama(ctx context.Context, req Request) (Reply, error) {
 	for _, t := range req.Tools {
 		body.Tools = append(body.Tools, ollamaTool{Type: "function", Function: t})
 	}
-	raw, err := json.Marshal(body)
+	status, data, err := c.post(ctx, "/api/chat", body)
 	if err != nil {
 		return Reply{}, err
 	}
-	url := strings.TrimRight(c.cfg.URL, "/") + "/api/chat"
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
-		return Reply{}, err
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(hreq)
-	if err != nil {
-		return Reply{}, unavailable(c.cfg.URL, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	if err != nil {
-		return Reply{}, unavailable(c.cfg.URL, err)
-	}
-	return decodeOllama(resp.StatusCode, data)
+	return decodeOllama(status, data)
 }
 
 // decodeOllama reads an /api/chat reply; it is outside input.

@@ -1,11 +1,9 @@
 package llm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 )
@@ -66,29 +64,11 @@ func (c *Client) chatOpenAI(ctx context.Context, req Request) (Reply, error) {
 	if req.Format != nil {
 		body.ResponseFormat = map[string]any{"type": "json_schema", "json_schema": map[string]any{"name": "plan", "schema": req.Format, "strict": true}}
 	}
-	raw, err := json.Marshal(body)
+	status, data, err := c.post(ctx, "/chat/completions", body)
 	if err != nil {
 		return Reply{}, err
 	}
-	url := strings.TrimRight(c.cfg.URL, "/") + "/chat/completions"
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
-	if err != nil {
-		return Reply{}, err
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	if c.cfg.APIKey != "" {
-		hreq.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
-	}
-	resp, err := c.http.Do(hreq)
-	if err != nil {
-		return Reply{}, unavailable(c.cfg.URL, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	if err != nil {
-		return Reply{}, unavailable(c.cfg.URL, err)
-	}
-	return decodeOpenAI(resp.StatusCode, data)
+	return decodeOpenAI(status, data)
 }
 
 // decodeOpenAI reads a /v1/chat/completions reply; it is outside input.
