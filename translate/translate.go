@@ -448,6 +448,7 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 	}
 	var best *candidate
 	anchorIDF := math.Log(1 + float64(t.n)/6)
+	question := isQuestion(words)
 	for _, r := range ranked {
 		used := make([]bool, len(toks))
 		anchor, strong := false, false
@@ -484,6 +485,16 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 		c.coverage = float64(explained) / float64(len(content))
 		c.absorbed = float64(absorbed) / float64(len(content))
 		c.conf = 0.5*r.score + 0.5*(c.coverage+0.5*c.absorbed)
+		// A question asks for information: between readings of the same
+		// words, the one that reads the system wins over one that changes
+		// it ("what alarms do I have" lists; it does not set one).
+		if question {
+			if r.s.m.ReadOnly {
+				c.conf += 0.05
+			} else {
+				c.conf -= 0.05
+			}
+		}
 		if best == nil || better(c, best) {
 			best = c
 		}
@@ -495,6 +506,18 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 		}
 	}
 	return best
+}
+
+// isQuestion reports a request phrased as a question.
+func isQuestion(words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
+	switch words[0] {
+	case "what", "when", "which", "who", "where", "how", "do", "does", "did", "is", "are", "am", "any", "have", "has":
+		return true
+	}
+	return false
 }
 
 // genericWords are verbs and question words every kind of request uses;
