@@ -52,9 +52,15 @@ func OpenCache(path string, cat *action.Catalog) *Cache {
 	return c
 }
 
-// catalogKey fingerprints the actions and their templates.
+// catalogKey fingerprints the actions and their templates, and the
+// program itself: a new build may read the same words differently.
 func catalogKey(cat *action.Catalog) string {
 	h := fnv.New64a()
+	if exe, err := os.Executable(); err == nil {
+		if st, err := os.Stat(exe); err == nil {
+			fmt.Fprintf(h, "%s %d %d\n", exe, st.Size(), st.ModTime().UnixNano())
+		}
+	}
 	for _, m := range cat.All() {
 		h.Write([]byte(m.Name))
 		h.Write(m.Schema)
