@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/noema-project/noema/verify"
@@ -66,10 +67,20 @@ type audioBackend interface {
 }
 
 // audio picks a backend per call: the sound server can change while a
-// daemon runs (PulseAudio replaced by PipeWire, a server restarted).
+// daemon runs (PulseAudio replaced by PipeWire, a server restarted). The
+// choice and the default sink are remembered for a few seconds, so one
+// action (preview, change, read back) asks the tools once, not thrice.
 type audio struct {
 	opts AudioOptions
+
+	mu       sync.Mutex
+	last     audioBackend
+	lastSink string
+	at       time.Time
 }
+
+// remembered is how long a detected backend and sink are reused.
+const remembered = 5 * time.Second
 
 func newAudio(opts AudioOptions) *audio { return &audio{opts: opts} }
 
@@ -103,17 +114,31 @@ func (a *audio) backend(ctx context.Context, name string) (audioBackend, error) 
 
 // sink returns the backend and the sink to act on.
 func (a *audio) sink(ctx context.Context, backend, sink string) (audioBackend, string, error) {
+	if sink == "" {
+		sink = a.opts.Sink
+	}
+	if backend == "" && sink == "" && a.opts.Backend == "" {
+		a.mu.Lock()
+		b, s, fresh := a.last, a.lastSink, time.Since(a.at) < remembered
+		a.mu.Unlock()
+		if b != nil && fresh {
+			return b, s, nil
+		}
+	}
 	b, err := a.backend(ctx, backend)
 	if err != nil {
 		return nil, "", err
 	}
-	if sink == "" {
-		sink = a.opts.Sink
-	}
+	defaulted := sink == ""
 	if sink == "" {
 		if sink, err = b.defaultSink(ctx); err != nil {
 			return nil, "", err
 		}
+	}
+	if defaulted && backend == "" && a.opts.Backend == "" && validSinkName(sink) == nil {
+		a.mu.Lock()
+		a.last, a.lastSink, a.at = b, sink, time.Now()
+		a.mu.Unlock()
 	}
 	if err := validSinkName(sink); err != nil {
 		return nil, "", err
