@@ -38,6 +38,7 @@ func TestDebugRank(t *testing.T) {
 		t.Skip("set NOEMA_DEBUG_RANK")
 	}
 	tr := New(testCatalog(t))
+	tr.vocabulary()
 	toks := stripFiller(expand(tokenize(in)))
 	words := norms(toks)
 	for _, w := range words {

@@ -59,7 +59,10 @@ var apostrophes = strings.NewReplacer("’", "'", "‘", "'")
 
 // normWord lower-cases a word and folds typographic quotes.
 func normWord(w string) string {
-	return strings.ToLower(apostrophes.Replace(w))
+	if strings.ContainsAny(w, "’‘") {
+		w = apostrophes.Replace(w)
+	}
+	return strings.ToLower(w)
 }
 
 // contractions expand before matching.

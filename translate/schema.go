@@ -60,7 +60,7 @@ type valueWord struct {
 
 type schemaNode struct {
 	Type       any                        `json:"type"`
-	Properties map[string]json.RawMessage `json:"properties"`
+	Properties map[string]schemaNode `json:"properties"`
 	Required   []string                   `json:"required"`
 	OneOf      []schemaNode               `json:"oneOf"`
 	AnyOf      []schemaNode               `json:"anyOf"`
@@ -94,7 +94,7 @@ func newSpec(m action.Manifest) *spec {
 	for _, r := range root.Required {
 		req[r] = true
 	}
-	props := map[string]json.RawMessage{}
+	props := map[string]schemaNode{}
 	for k, v := range root.Properties {
 		props[k] = v
 	}
@@ -114,8 +114,7 @@ func newSpec(m action.Manifest) *spec {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		var n schemaNode
-		json.Unmarshal(props[name], &n)
+		n := props[name]
 		f := field{name: name, typ: typeName(n.Type), required: req[name], min: n.Minimum, max: n.Maximum, desc: n.Desc}
 		for _, e := range n.Enum {
 			if str, ok := e.(string); ok {

@@ -15,6 +15,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/noema-project/noema/action"
@@ -57,7 +58,7 @@ type Plan struct {
 // Translator holds the compiled catalog.
 type Translator struct {
 	specs []*spec
-	vocab map[string]map[string]float64 // word stem → action → weight
+	vocab map[string][]posting // word stem → the actions with it and their weight
 	idf   map[string]float64
 	known map[string]bool // every vocabulary word, for typo decisions
 	// literal maps words of templates and aliases to the actions using
@@ -70,87 +71,161 @@ type Translator struct {
 	// AppExists, when set, says whether words name an installed
 	// application; free words are read as an app to open only then.
 	AppExists func(string) bool
+
+	vocabOnce sync.Once
+	byLenOnce sync.Once
+	byLen     map[int][]string
 }
 
 // New compiles the catalog's manifests.
 func New(manifests []action.Manifest) *Translator {
-	t := &Translator{vocab: map[string]map[string]float64{}, idf: map[string]float64{}, known: map[string]bool{}, literal: map[string]map[string]bool{}, valueOnly: map[string]map[string]bool{}}
+	t := &Translator{known: map[string]bool{}, literal: map[string]map[string]bool{}}
+	// Templates and the words that identify an action are needed for
+	// every request (T1); the weighted vocabulary is built only when a
+	// request reaches T2.
 	for _, m := range manifests {
 		s := newSpec(m)
 		t.specs = append(t.specs, s)
-		add := func(text string, w float64) {
-			for _, word := range vocabWords(text) {
-				if stopwords[word] || word == "," || strings.HasPrefix(word, "{") {
-					continue
-				}
+		t.eachWord(s, func(word string, w float64) {
+			if w >= 0.6 {
 				t.known[word] = true
-				if w >= 1 {
-					if t.literal[word] == nil {
-						t.literal[word] = map[string]bool{}
-					}
-					t.literal[word][m.Name] = true
+			}
+			if w >= 1 {
+				if t.literal[word] == nil {
+					t.literal[word] = map[string]bool{}
 				}
-				st := stem(word)
-				if t.vocab[st] == nil {
-					t.vocab[st] = map[string]float64{}
-				}
-				if t.vocab[st][m.Name] < w {
-					t.vocab[st][m.Name] = w
-				}
+				t.literal[word][m.Name] = true
+			}
+		}, false)
+	}
+	t.n = len(t.specs)
+	return t
+}
+
+// eachWord calls fn for every vocabulary word of an action with its
+// weight: template words (1, or 0.7 when only optional), aliases and
+// value words (1), the title (0.6) and, when full, examples (0.5) and the
+// description (0.3).
+func (t *Translator) eachWord(s *spec, fn func(word string, w float64), full bool) {
+	m := s.m
+	add := func(text string, w float64) {
+		for _, word := range vocabWords(text) {
+			if stopwords[word] || word == "," || strings.HasPrefix(word, "{") {
+				continue
+			}
+			fn(word, w)
+		}
+	}
+	// Words a template requires are stronger evidence than words it only
+	// allows.
+	words := map[string]bool{}
+	for _, tpl := range s.templates {
+		for w, optional := range tpl.words() {
+			if prev, seen := words[w]; !seen || prev {
+				words[w] = optional
 			}
 		}
-		// Words a template requires are stronger evidence than words it
-		// only allows.
-		required := map[string]bool{}
-		for _, tpl := range s.templates {
-			for w, optional := range tpl.words() {
-				if !optional {
-					required[w] = true
-				}
-			}
+	}
+	for w, optional := range words {
+		if optional {
+			add(w, 0.7)
+		} else {
+			add(w, 1)
 		}
-		for _, tpl := range s.templates {
-			for w := range tpl.words() {
-				if required[w] {
-					add(w, 1)
-				} else {
-					add(w, 0.7)
-				}
-			}
+	}
+	for _, a := range m.Aliases {
+		add(a, 1)
+	}
+	for _, vws := range s.values {
+		for _, vw := range vws {
+			add(strings.Join(vw.words, " "), 1)
 		}
-		for _, a := range m.Aliases {
-			add(a, 1)
-		}
-		nonValue := map[string]bool{}
-		for st := range t.vocab {
-			if _, ok := t.vocab[st][m.Name]; ok {
-				nonValue[st] = true
-			}
-		}
-		for _, vws := range s.values {
-			for _, vw := range vws {
-				add(strings.Join(vw.words, " "), 1)
-				for _, w := range vw.words {
-					if st := stem(w); !nonValue[st] {
-						if t.valueOnly[st] == nil {
-							t.valueOnly[st] = map[string]bool{}
-						}
-						t.valueOnly[st][m.Name] = true
-					}
-				}
-			}
-		}
-		add(m.Title, 0.6)
+	}
+	add(m.Title, 0.6)
+	if full {
 		for _, ex := range m.Examples {
 			add(ex.Text, 0.5)
 		}
 		add(m.Description, 0.3)
 	}
-	t.n = len(t.specs)
-	for w, acts := range t.vocab {
-		t.idf[w] = math.Log(1 + float64(t.n)/float64(len(acts)))
+}
+
+// posting is one action's weight for a word.
+type posting struct {
+	action string
+	w      float64
+}
+
+// weight is an action's weight for a word stem.
+func (t *Translator) weight(stem, action string) (float64, bool) {
+	for _, p := range t.vocab[stem] {
+		if p.action == action {
+			return p.w, true
+		}
 	}
-	return t
+	return 0, false
+}
+
+// vocabulary builds the weighted vocabulary T2 ranks with, once.
+func (t *Translator) vocabulary() {
+	t.vocabOnce.Do(func() {
+		t.vocab = make(map[string][]posting, 2048)
+		t.valueOnly = map[string]map[string]bool{}
+		for _, s := range t.specs {
+			name := s.m.Name
+			nonValue := map[string]bool{}
+			t.eachWord(s, func(word string, w float64) {
+				st := stem(word)
+				ps := t.vocab[st]
+				for i := range ps {
+					if ps[i].action == name {
+						if ps[i].w < w {
+							ps[i].w = w
+						}
+						return
+					}
+				}
+				t.vocab[st] = append(ps, posting{action: name, w: w})
+			}, true)
+			// Words an action knows only as target values bind a field but
+			// do not identify the action.
+			for w := range valueFree(s) {
+				nonValue[stem(w)] = true
+			}
+			for _, vws := range s.values {
+				for _, vw := range vws {
+					for _, w := range vw.words {
+						if st := stem(w); !nonValue[st] {
+							if t.valueOnly[st] == nil {
+								t.valueOnly[st] = map[string]bool{}
+							}
+							t.valueOnly[st][name] = true
+						}
+					}
+				}
+			}
+		}
+		t.idf = make(map[string]float64, len(t.vocab))
+		for w, acts := range t.vocab {
+			t.idf[w] = math.Log(1 + float64(t.n)/float64(len(acts)))
+		}
+	})
+}
+
+// valueFree lists an action's template and alias words.
+func valueFree(s *spec) map[string]bool {
+	out := map[string]bool{}
+	for _, tpl := range s.templates {
+		for w := range tpl.words() {
+			out[w] = true
+		}
+	}
+	for _, a := range s.m.Aliases {
+		for _, w := range vocabWords(a) {
+			out[w] = true
+		}
+	}
+	return out
 }
 
 func (t *Translator) vocabHas(w string) bool { return t.known[w] }
@@ -396,6 +471,7 @@ func (t *Translator) tier1(toks []token, now time.Time) *candidate {
 
 // tier2 ranks actions by vocabulary and binds slots generically.
 func (t *Translator) tier2(toks []token, now time.Time) *candidate {
+	t.vocabulary()
 	words := norms(toks)
 	var content []int
 	for i, w := range words {
@@ -434,7 +510,7 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 	for _, s := range t.specs {
 		sc := 0.0
 		for _, i := range content {
-			if w, ok := t.vocab[stems[i]][s.m.Name]; ok {
+			if w, ok := t.weight(stems[i], s.m.Name); ok {
 				sc += w * t.idf[stems[i]]
 			}
 		}
@@ -456,7 +532,7 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 		for _, i := range content {
 			// Words only from descriptions and examples rank an action
 			// but do not explain a word: they may be slot content.
-			if w, ok := t.vocab[stems[i]][r.s.m.Name]; ok && w >= 0.6 {
+			if w, ok := t.weight(stems[i], r.s.m.Name); ok && w >= 0.6 {
 				used[i] = true
 				if t.valueOnly[stems[i]][r.s.m.Name] || genericWords[words[i]] {
 					continue
@@ -556,13 +632,29 @@ func rank(c *candidate) int {
 }
 
 // correct maps a misspelt word to a vocabulary word within its typo
-// budget, or "".
+// budget, or "". Only words of a near length are compared.
 func (t *Translator) correct(w string) string {
 	budget := typoBudget(w)
+	if budget == 0 {
+		return ""
+	}
+	t.byLenOnce.Do(func() {
+		t.byLen = map[int][]string{}
+		for k := range t.known {
+			n := len([]rune(k))
+			t.byLen[n] = append(t.byLen[n], k)
+		}
+		for _, ws := range t.byLen {
+			sort.Strings(ws) // a stable choice among equally close words
+		}
+	})
+	n := len([]rune(w))
 	bestD, best := budget+1, ""
-	for k := range t.known {
-		if d := editDistance(w, k, budget); d < bestD {
-			bestD, best = d, k
+	for l := n - budget; l <= n+budget; l++ {
+		for _, k := range t.byLen[l] {
+			if d := editDistance(w, k, budget); d < bestD {
+				bestD, best = d, k
+			}
 		}
 	}
 	return best

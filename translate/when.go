@@ -312,12 +312,21 @@ func (w *when) clock(words []string) int {
 	}
 	m := clockPattern.FindStringSubmatch(x)
 	if m == nil {
-		if v, n, pct, ok := parseNumber(words); ok && !pct && v >= 1 && v <= 12 && v == float64(int(v)) && n == 1 && words[0] != "a" {
-			// "at five pm", spelled out
-			if len(words) > 1 && (isMeridiem(words[1]) || words[1] == "o'clock") {
-				w.hour, w.minute, w.hasTime = int(v), 0, true
-				return 1 + w.meridiem(words[1:])
+		// Spelled out: "at nine", "at five pm", "at nine thirty".
+		if v, n, pct, ok := parseNumber(words[:1]); ok && !pct && v >= 1 && v <= 12 && v == float64(int(v)) && n == 1 && words[0] != "a" && words[0] != "an" {
+			meridiem := len(words) > 1 && (isMeridiem(words[1]) || words[1] == "o'clock")
+			if !meridiem && !w.atCue {
+				return 0
 			}
+			w.hour, w.minute, w.hasTime = int(v), 0, true
+			used := 1
+			if len(words) > 1 && !meridiem {
+				if mins, k, pct, ok := parseNumber(words[1:]); ok && !pct && mins >= 1 && mins <= 59 && mins == float64(int(mins)) && words[1] != "a" {
+					w.minute = int(mins)
+					used += k
+				}
+			}
+			return used + w.meridiem(words[used:])
 		}
 		return 0
 	}

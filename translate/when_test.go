@@ -30,6 +30,9 @@ func TestParseWhen(t *testing.T) {
 		{"at 7 in the evening", "2026-11-23T19:00:00Z", 5},
 		{"2027-01-05 at 08:15", "2027-01-05T08:15:00Z", 3},
 		{"tomorrow morning", "2026-11-24T09:00:00Z", 2},
+		{"tomorrow at nine", "2026-11-24T09:00:00Z", 3},
+		{"at nine thirty pm", "2026-11-23T21:30:00Z", 4},
+		{"at five", "2026-11-23T17:00:00Z", 2},
 	}
 	for _, c := range cases {
 		got, n, ok := parseWhen(strings.Fields(c.in), now)
