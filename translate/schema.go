@@ -59,17 +59,17 @@ type valueWord struct {
 }
 
 type schemaNode struct {
-	Type       any                        `json:"type"`
+	Type       any                   `json:"type"`
 	Properties map[string]schemaNode `json:"properties"`
-	Required   []string                   `json:"required"`
-	OneOf      []schemaNode               `json:"oneOf"`
-	AnyOf      []schemaNode               `json:"anyOf"`
-	Enum       []any                      `json:"enum"`
-	Format     string                     `json:"format"`
-	Minimum    *float64                   `json:"minimum"`
-	Maximum    *float64                   `json:"maximum"`
-	Desc       string                     `json:"description"`
-	Items      *schemaNode                `json:"items"`
+	Required   []string              `json:"required"`
+	OneOf      []schemaNode          `json:"oneOf"`
+	AnyOf      []schemaNode          `json:"anyOf"`
+	Enum       []any                 `json:"enum"`
+	Format     string                `json:"format"`
+	Minimum    *float64              `json:"minimum"`
+	Maximum    *float64              `json:"maximum"`
+	Desc       string                `json:"description"`
+	Items      *schemaNode           `json:"items"`
 }
 
 func typeName(t any) string {
