@@ -17,8 +17,8 @@ echo "installed $prefix/bin/noema"
 demo='
 set -e
 echo
-echo "$ noema do desktop.theme.set mode=dark"
-noema do --yes desktop.theme.set mode=dark
+echo "$ noema ask \"enable dark mode\""
+noema ask "enable dark mode"
 echo
 echo "$ gsettings get org.gnome.desktop.interface color-scheme"
 gsettings get org.gnome.desktop.interface color-scheme
@@ -37,4 +37,4 @@ else
 	dbus-run-session -- sh -c "$demo" 2>&1 | grep -v 'Failed to set fd limit\|Activating service\|Successfully activated' || true
 fi
 echo
-echo "Undo it with: noema undo <action id>   ·   See everything: noema --help"
+echo "Undo it with: noema undo <action id>   ·   The web UI: noema serve & noema web   ·   Everything: noema --help"
