@@ -49,16 +49,19 @@ func (rt *Runtime) Run(ctx context.Context, id string) (*action.Envelope, error)
 
 func (rt *Runtime) push(env *action.Envelope) *job {
 	rt.mu.Lock()
-	defer rt.mu.Unlock()
 	if j, ok := rt.active[env.Identity.ActionID]; ok {
+		rt.mu.Unlock()
 		return j
 	}
 	j := &job{id: env.Identity.ActionID, done: make(chan struct{})}
 	rt.active[j.id] = j
+	rt.mu.Unlock()
 	class := env.Execution.Class
 	if _, ok := rt.queues[class]; !ok {
 		class = action.Background
 	}
+	// Sent without the lock: a full queue makes the caller wait for a
+	// worker, and a worker needs the lock to finish a job.
 	rt.queues[class] <- j
 	select {
 	case rt.wake <- struct{}{}:
