@@ -320,7 +320,8 @@ func cleanPath(p string) string {
 // fill binds the fields no template captured, from unexplained words.
 func (b *binding) fill() {
 	order := []kind{kTime, kDuration, kMinutes, kEnum, kBool, kDelta, kPercent, kInt, kNumber, kUnit, kPackage, kPath, kTags, kApp, kArgv, kText}
-	hasDirection := b.direction() != 0
+	// "down to 30 percent" names a level; "down by 30" names a change.
+	hasDirection := b.direction() != 0 && !b.levelNamed()
 	for _, k := range order {
 		for i := range b.s.fields {
 			f := &b.s.fields[i]
@@ -345,6 +346,29 @@ func (b *binding) fill() {
 			b.generic(f)
 		}
 	}
+}
+
+// levelNamed reports a number after "to" or "at" (a level), with no "by"
+// (a change) before a number.
+func (b *binding) levelNamed() bool {
+	level := false
+	for i, w := range b.words {
+		if i+1 >= len(b.words) {
+			break
+		}
+		_, _, _, num := parseNumber(b.words[i+1 : i+2])
+		_, word := percentWord(b.words[i+1])
+		if !num && !word {
+			continue
+		}
+		switch w {
+		case "by":
+			return false
+		case "to", "at":
+			level = true
+		}
+	}
+	return level
 }
 
 // otherAlternativeMet reports that a oneOf branch not containing name is

@@ -316,10 +316,45 @@ func (c *candidate) step(text string) Step {
 func (t *Translator) segments(toks []token, now time.Time, depth int) ([]Step, []string, Status) {
 	best := t.best(toks, now)
 	status, q := verdict(best)
-	if status == Ready || depth > 6 {
+	if status == Ready && (best.tier == "T1" || !hasSep(toks)) || depth > 6 {
 		return stepsOf(best, toks, status), q, status
 	}
-	// Split at the first conjunction and plan both sides.
+	if status == Ready {
+		// A retrieval reading of words with a conjunction in them may be
+		// two requests read as one ("switch off wifi, bluetooth and turn on
+		// airplane mode"); the split wins when every part reads.
+		if steps, qs, st := t.split(toks, now, depth); st == Ready {
+			return steps, qs, st
+		}
+		return stepsOf(best, toks, status), q, status
+	}
+	if steps, qs, st, ok := t.trySplit(toks, now, depth); ok {
+		return steps, qs, st
+	}
+	return stepsOf(best, toks, status), q, status
+}
+
+func hasSep(toks []token) bool {
+	for i := 1; i < len(toks)-1; i++ {
+		if sepLen(toks, i) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// split is trySplit's result, or REJECTED when there is no split.
+func (t *Translator) split(toks []token, now time.Time, depth int) ([]Step, []string, Status) {
+	steps, qs, st, ok := t.trySplit(toks, now, depth)
+	if !ok {
+		return nil, nil, Rejected
+	}
+	return steps, qs, st
+}
+
+// trySplit splits at the first conjunction whose left side reads, and
+// plans both sides; the right side may borrow the left side's verb.
+func (t *Translator) trySplit(toks []token, now time.Time, depth int) ([]Step, []string, Status, bool) {
 	for i := 1; i < len(toks)-1; i++ {
 		n := sepLen(toks, i)
 		if n == 0 {
@@ -347,14 +382,14 @@ func (t *Translator) segments(toks []token, now time.Time, depth int) ([]Step, [
 		qs := append(lq, rq...)
 		switch {
 		case rst == Ready:
-			return all, qs, Ready
+			return all, qs, Ready, true
 		case len(rs) > 0 || rst == Clarify:
-			return all, qs, Partial
+			return all, qs, Partial, true
 		default:
-			return ls, append(qs, "I did not understand \""+origJoin(right)+"\"."), Partial
+			return ls, append(qs, "I did not understand \""+origJoin(right)+"\"."), Partial, true
 		}
 	}
-	return stepsOf(best, toks, status), q, status
+	return nil, nil, Rejected, false
 }
 
 func stepsOf(c *candidate, toks []token, status Status) []Step {
