@@ -296,6 +296,14 @@ func (rt *Runtime) build(ctx context.Context, sub Submission, assessing bool) (*
 	} else {
 		env.Execution.Preview = preview
 	}
+	if !m.ReadOnly && m.Rollback == action.RollbackNone {
+		// Say it before approval, not after: this one cannot be taken back.
+		note := m.RollbackNote
+		if note == "" {
+			note = "the effect cannot be reversed"
+		}
+		env.Execution.Preview = append(env.Execution.Preview, action.Change{Subject: "undo", New: "not possible", Note: note})
+	}
 	return env, &m, "", nil
 }
 

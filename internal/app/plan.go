@@ -29,6 +29,9 @@ type PlannedAction struct {
 	// Notes say what stands in the way of running it now (a file with no
 	// history to roll back).
 	Notes []string `json:"notes,omitempty"`
+	// Irreversible says, for an action that changes something and cannot
+	// be undone, why ("the machine powers off; nothing to restore").
+	Irreversible string `json:"irreversible,omitempty"`
 }
 
 // PlanResult is a plan as `noema plan --json` prints it and the daemon
@@ -93,7 +96,7 @@ func Plan(ctx context.Context, rt *runtime.Runtime, planner *cognition.Planner, 
 		out.Actions = append(out.Actions, PlannedAction{
 			Action: st.Action, Target: env.Request.Target, Risk: env.Request.Risk, Decision: string(dec.Effect),
 			ReasonCode: dec.ReasonCode, Reasons: dec.Reasons, Confidence: st.Confidence, Preview: env.Execution.Preview,
-			Subject: subj.String(), Notes: env.Execution.Conditions,
+			Subject: subj.String(), Notes: env.Execution.Conditions, Irreversible: irreversible(rt, st.Action),
 		})
 	}
 	if out.Status == translate.Clarify && len(out.Actions) > 0 {
@@ -121,4 +124,17 @@ func Absolutize(target json.RawMessage, fields []string, cwd string) (json.RawMe
 		}
 	}
 	return json.Marshal(m)
+}
+
+// irreversible explains why an action that changes something cannot be
+// undone, or is "" when it can be (or changes nothing).
+func irreversible(rt *runtime.Runtime, name string) string {
+	e, ok := rt.Catalog().Lookup(name)
+	if !ok || e.Manifest.ReadOnly || e.Manifest.Rollback != action.RollbackNone {
+		return ""
+	}
+	if e.Manifest.RollbackNote != "" {
+		return e.Manifest.RollbackNote
+	}
+	return "cannot be undone"
 }

@@ -130,6 +130,9 @@ func printPlan(g *globals, out planOut) {
 		for _, n := range a.Notes {
 			fmt.Fprintf(w, "     note: %s\n", safe(n))
 		}
+		if a.Irreversible != "" && len(a.Preview) == 0 {
+			fmt.Fprintf(w, "     cannot be undone: %s\n", safe(a.Irreversible))
+		}
 	}
 	for _, q := range out.Questions {
 		fmt.Fprintf(w, "? %s\n", safe(q))
