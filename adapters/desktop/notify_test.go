@@ -22,6 +22,9 @@ func TestNotify(t *testing.T) {
 	env := p.Do(t, "desktop.notify", `{"title":"Tea","body":"the kettle <b>boiled</b> & is ready"}`)
 	pipelinetest.RequireState(t, env, action.Succeeded)
 	requirePreview(t, env, "", "Tea: the kettle")
+	if last := env.Execution.Preview[len(env.Execution.Preview)-1]; last.Subject != "undo" || !strings.Contains(last.Note, "cannot be unshown") {
+		t.Fatalf("an unshowable notification does not say so before approval: %+v", env.Execution.Preview)
+	}
 	if id, _ := result(t, env)["id"].(float64); id < 1 {
 		t.Fatalf("result %s has no notification id", env.Execution.Result)
 	}
