@@ -267,7 +267,7 @@ func (t *Translator) Translate(text string, now time.Time) Plan {
 	if len(toks) == 0 {
 		return Plan{Status: Rejected, Tier: "T1", Refusal: NoMatch, Message: "nothing to do", Steps: []Step{}}
 	}
-	steps, qs, status := t.segments(toks, now, 0)
+	steps, qs, status := t.segments(toks, now, 0, nil)
 	p := Plan{Status: status, Steps: steps, Questions: qs, Tier: "T1"}
 	for _, s := range steps {
 		if s.Tier == "T2" {
@@ -313,7 +313,10 @@ func (c *candidate) step(text string) Step {
 
 // segments plans toks, splitting at conjunctions when the whole does not
 // read as one action.
-func (t *Translator) segments(toks []token, now time.Time, depth int) ([]Step, []string, Status) {
+//
+// prev is the part before toks in a list ("switch off wifi, bluetooth and
+// …"): a part that does not read alone may borrow its verb.
+func (t *Translator) segments(toks []token, now time.Time, depth int, prev []token) ([]Step, []string, Status) {
 	best := t.best(toks, now)
 	status, q := verdict(best)
 	if status == Ready && (best.tier == "T1" || !hasSep(toks)) || depth > 6 {
@@ -323,12 +326,12 @@ func (t *Translator) segments(toks []token, now time.Time, depth int) ([]Step, [
 		// A retrieval reading of words with a conjunction in them may be
 		// two requests read as one ("switch off wifi, bluetooth and turn on
 		// airplane mode"); the split wins when every part reads.
-		if steps, qs, st := t.split(toks, now, depth); st == Ready {
+		if steps, qs, st := t.split(toks, now, depth, prev); st == Ready {
 			return steps, qs, st
 		}
 		return stepsOf(best, toks, status), q, status
 	}
-	if steps, qs, st, ok := t.trySplit(toks, now, depth); ok {
+	if steps, qs, st, ok := t.trySplit(toks, now, depth, prev); ok {
 		return steps, qs, st
 	}
 	return stepsOf(best, toks, status), q, status
@@ -344,38 +347,75 @@ func hasSep(toks []token) bool {
 }
 
 // split is trySplit's result, or REJECTED when there is no split.
-func (t *Translator) split(toks []token, now time.Time, depth int) ([]Step, []string, Status) {
-	steps, qs, st, ok := t.trySplit(toks, now, depth)
+func (t *Translator) split(toks []token, now time.Time, depth int, prev []token) ([]Step, []string, Status) {
+	steps, qs, st, ok := t.trySplit(toks, now, depth, prev)
 	if !ok {
 		return nil, nil, Rejected
 	}
 	return steps, qs, st
 }
 
+// onlyRetrieved reports steps that all came from T2.
+func onlyRetrieved(steps []Step) bool {
+	for _, st := range steps {
+		if st.Tier != "T2" {
+			return false
+		}
+	}
+	return len(steps) > 0
+}
+
+// borrow reads part with the leading words of the part before it, shortest
+// verb first that makes it read; a template reading beats a retrieval one
+// ("turn off … night light": "turn night light" retrieves a theme, "turn
+// off night light" matches the night-light template).
+func (t *Translator) borrow(before, part []token, now time.Time, depth int) ([]Step, []string, Status) {
+	var fs []Step
+	var fq []string
+	for k := 1; k < len(before); k++ {
+		borrowed := append(append([]token{}, before[:k]...), part...)
+		bs, bq, bst := t.segments(borrowed, now, depth+1, nil)
+		if bst != Ready {
+			continue
+		}
+		if !onlyRetrieved(bs) {
+			return bs, bq, bst
+		}
+		if fs == nil {
+			fs, fq = bs, bq
+		}
+	}
+	if fs != nil {
+		return fs, fq, Ready
+	}
+	return nil, nil, Rejected
+}
+
 // trySplit splits at the first conjunction whose left side reads, and
 // plans both sides; the right side may borrow the left side's verb.
-func (t *Translator) trySplit(toks []token, now time.Time, depth int) ([]Step, []string, Status, bool) {
+func (t *Translator) trySplit(toks []token, now time.Time, depth int, prev []token) ([]Step, []string, Status, bool) {
 	for i := 1; i < len(toks)-1; i++ {
 		n := sepLen(toks, i)
 		if n == 0 {
 			continue
 		}
 		left, right := toks[:i], toks[i+n:]
-		ls, lq, lst := t.segments(left, now, depth+1)
+		ls, lq, lst := t.segments(left, now, depth+1, nil)
+		verbs := left // where a verb-less part after this one borrows from
+		if lst != Ready && len(prev) > 0 {
+			ls, lq, lst = t.borrow(prev, left, now, depth)
+			verbs = prev
+		}
 		if lst != Ready || len(ls) == 0 {
 			continue
 		}
-		rs, rq, rst := t.segments(right, now, depth+1)
-		if rst != Ready {
+		rs, rq, rst := t.segments(right, now, depth+1, verbs)
+		if rst != Ready || onlyRetrieved(rs) {
 			// "turn on bluetooth and wifi": the right side borrows the
-			// left side's verb.
-			for k := len(left) - 1; k >= 1; k-- {
-				borrowed := append(append([]token{}, left[:k]...), right...)
-				bs, bq, bst := t.segments(borrowed, now, depth+1)
-				if bst == Ready {
-					rs, rq, rst = bs, bq, bst
-					break
-				}
+			// left side's verb, and a template reading with the verb beats
+			// a retrieval reading without it ("…, bluetooth and night light").
+			if bs, bq, bst := t.borrow(verbs, right, now, depth); bst == Ready && (rst != Ready || !onlyRetrieved(bs)) {
+				rs, rq, rst = bs, bq, bst
 			}
 		}
 		all := append(ls, rs...)

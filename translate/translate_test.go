@@ -65,6 +65,8 @@ func TestTranslate(t *testing.T) {
 		{"remind me next monday at noon to book flights", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-09T12:00:00Z"}}},
 		{"turn off bluetooth", want{Ready, []string{"network.bluetooth.set"}, map[string]any{"enabled": false}}},
 		{"turn on wifi and bluetooth", want{Ready, []string{"network.wifi.set", "network.bluetooth.set"}, map[string]any{"enabled": true}}},
+		{"switch off wifi, bluetooth and turn on airplane mode", want{Ready, []string{"network.wifi.set", "network.bluetooth.set", "network.airplane.set"}, map[string]any{"enabled": false}}},
+		{"turn off wifi, bluetooth and night light", want{Ready, []string{"network.wifi.set", "network.bluetooth.set", "desktop.nightlight.set"}, map[string]any{"enabled": false}}},
 		{"mute the sound, then switch to light mode", want{Ready, []string{"desktop.volume.mute", "desktop.theme.set"}, map[string]any{"muted": true}}},
 		{"restart the cups service", want{Ready, []string{"service.restart"}, map[string]any{"unit": "cups"}}},
 		{"is docker running", want{Ready, []string{"service.status"}, map[string]any{"unit": "docker"}}},
@@ -141,4 +143,21 @@ func BenchmarkT1(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds()), "p95-µs")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+}
+
+// TestListBorrowsVerb checks that every part of a list takes the verb it
+// was said with, not only the first.
+func TestListBorrowsVerb(t *testing.T) {
+	tr := New(testCatalog(t))
+	p := tr.Translate("turn off wifi, bluetooth and night light", testNow)
+	if p.Status != Ready || len(p.Steps) != 3 {
+		t.Fatalf("%+v", p)
+	}
+	for _, st := range p.Steps {
+		var tg struct{ Enabled *bool }
+		json.Unmarshal(st.Target, &tg)
+		if tg.Enabled == nil || *tg.Enabled {
+			t.Errorf("%s: target %s, want enabled false", st.Action, st.Target)
+		}
+	}
 }
