@@ -215,8 +215,8 @@ func (b *binding) span(name string, sp [2]int) bool {
 		}
 		v, ok = tags, len(tags) > 0
 	case kTime:
-		t, n, good := parseWhen(words, b.now)
-		v, ok = b.timeValue(t), good && n == len(words)
+		t, n, day, good := parseWhenDay(words, b.now)
+		v, ok = b.timeValue(f.name, t, day), good && n == len(words)
 	case kDuration, kMinutes:
 		d, n, good := parseDuration(words)
 		if !good || n != len(words) {
@@ -287,7 +287,21 @@ func (b *binding) mark(i, j int) {
 	}
 }
 
-func (b *binding) timeValue(t time.Time) string { return t.Format(time.RFC3339) }
+// timeValue formats an instant for the field name. A bare day bounding a
+// range covers all of it: "from friday" starts at midnight, "to friday"
+// ends at the next midnight (ranges end exclusive).
+func (b *binding) timeValue(name string, t time.Time, wholeDay bool) string {
+	if wholeDay {
+		midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+		switch name {
+		case "from":
+			t = midnight
+		case "to", "until":
+			t = midnight.AddDate(0, 0, 1)
+		}
+	}
+	return t.Format(time.RFC3339)
+}
 
 func percentWord(w string) (float64, bool) {
 	switch w {
@@ -345,6 +359,28 @@ func (b *binding) fill() {
 			}
 			b.generic(f)
 		}
+	}
+	b.orderRange()
+}
+
+// orderRange mends a range whose end came out before its start because a
+// weekday means the next one: "from monday to friday" said on a Monday is
+// this week, and "from saturday to tuesday" ends in the week after.
+func (b *binding) orderRange() {
+	fs, _ := b.target["from"].(string)
+	ts, _ := b.target["to"].(string)
+	from, err1 := time.Parse(time.RFC3339, fs)
+	to, err2 := time.Parse(time.RFC3339, ts)
+	if err1 != nil || err2 != nil || to.After(from) {
+		return
+	}
+	today := time.Date(b.now.Year(), b.now.Month(), b.now.Day(), 0, 0, 0, 0, b.now.Location())
+	week := 7 * 24 * time.Hour
+	switch {
+	case !from.Add(-week).Before(today) && to.After(from.Add(-week)):
+		b.target["from"] = from.Add(-week).Format(time.RFC3339)
+	case to.Add(week).After(from):
+		b.target["to"] = to.Add(week).Format(time.RFC3339)
 	}
 }
 
@@ -437,9 +473,9 @@ func (b *binding) generic(f *field) {
 			if i > 0 && !b.used[i-1] && (b.words[i-1] == "at" || b.words[i-1] == "on" || b.words[i-1] == "by") {
 				start = i - 1
 			}
-			t, m, ok := parseWhen(b.words[start:], b.now)
+			t, m, day, ok := parseWhenDay(b.words[start:], b.now)
 			if ok && !b.anyUsed(start, start+m) {
-				b.target[f.name] = b.timeValue(t)
+				b.target[f.name] = b.timeValue(f.name, t, day)
 				b.mark(start, start+m)
 				return
 			}

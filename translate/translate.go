@@ -455,6 +455,9 @@ func sepLen(toks []token, i int) int {
 		if w == "and" && i+1 < len(toks) && toks[i+1].norm == "then" {
 			return 2
 		}
+		if w == "and" && inRange(toks, i) {
+			return 0
+		}
 		return 1
 	case "after":
 		if i+1 < len(toks) && toks[i+1].norm == "that" {
@@ -462,6 +465,17 @@ func sepLen(toks []token, i int) int {
 		}
 	}
 	return 0
+}
+
+// inRange reports an "and" that closes a range ("between 9 and 10:30"),
+// which joins two bounds of one request rather than two requests.
+func inRange(toks []token, i int) bool {
+	for j := i - 1; j >= 0 && j >= i-3; j-- {
+		if toks[j].norm == "between" {
+			return true
+		}
+	}
+	return false
 }
 
 // verdict decides what a candidate allows.

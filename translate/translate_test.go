@@ -161,3 +161,27 @@ func TestListBorrowsVerb(t *testing.T) {
 		}
 	}
 }
+
+// TestDayRanges checks that a bare day bounding a range covers the whole
+// day, and that weekdays make a range that ends after it starts.
+func TestDayRanges(t *testing.T) {
+	tr := New(testCatalog(t))
+	monday := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	cases := map[string][2]string{
+		"list my events from monday to friday":   {"2026-11-23T00:00:00Z", "2026-11-28T00:00:00Z"},
+		"list my events from saturday to tuesday": {"2026-11-28T00:00:00Z", "2026-12-02T00:00:00Z"},
+		"am i free between 3pm and 5pm":           {"2026-11-23T15:00:00Z", "2026-11-23T17:00:00Z"},
+	}
+	for text, want := range cases {
+		p := tr.Translate(text, monday)
+		if p.Status != Ready || len(p.Steps) != 1 || p.Steps[0].Action != "calendar.event.list" {
+			t.Errorf("%q: %+v", text, p)
+			continue
+		}
+		var tg struct{ From, To string }
+		json.Unmarshal(p.Steps[0].Target, &tg)
+		if tg.From != want[0] || tg.To != want[1] {
+			t.Errorf("%q: [%s, %s), want [%s, %s)", text, tg.From, tg.To, want[0], want[1])
+		}
+	}
+}

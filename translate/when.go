@@ -135,8 +135,16 @@ type when struct {
 
 // parseWhen reads a date/time expression at the start of words (with its
 // leading "on", "at", "in", "by"…). It returns the instant, words used
-// and whether the expression named a time of day.
+// and whether there was one.
 func parseWhen(words []string, now time.Time) (time.Time, int, bool) {
+	t, n, _, ok := parseWhenDay(words, now)
+	return t, n, ok
+}
+
+// parseWhenDay is parseWhen that also reports a day named without a time
+// of day ("on friday"), which a range reads as the whole day rather than
+// as nine in the morning.
+func parseWhenDay(words []string, now time.Time) (t time.Time, n int, wholeDay, ok bool) {
 	var w when
 	i := 0
 	progress := true
@@ -161,9 +169,9 @@ func parseWhen(words []string, now time.Time) (time.Time, int, bool) {
 		}
 	}
 	if used == 0 {
-		return time.Time{}, 0, false
+		return time.Time{}, 0, false, false
 	}
-	return w.resolve(now), used, true
+	return w.resolve(now), used, w.day != nil && !w.hasTime && !w.relative, true
 }
 
 // component parses one piece (a day, a time, an offset) and returns words
@@ -245,6 +253,13 @@ func (w *when) component(words []string, now time.Time) int {
 	}
 	if wd, ok := weekdays[x]; ok {
 		day(nextWeekday(now, wd))
+		// "thursday the 14th": the next 14th that is a Thursday.
+		if len(words) > 2 && words[1] == "the" {
+			if d, ok := parseOrdinalDigits(words[2]); ok && d >= 1 && d <= 31 {
+				day(nextDayOfMonthOn(now, d, wd))
+				return 3
+			}
+		}
 		if len(words) > 1 {
 			if h, ok := partsOfDay[words[1]]; ok {
 				w.setPart(h)
@@ -258,23 +273,36 @@ func (w *when) component(words []string, now time.Time) int {
 		day(t)
 		return 1
 	}
-	// "december 12", "dec 12th"
+	// "12/24", "24/12/2026": only an order the numbers themselves settle.
+	if t, ok := numericDate(x, now); ok {
+		day(t)
+		return 1
+	}
+	// "december 12", "dec 12th", "march 4th 2027"
 	if m, ok := months[x]; ok && len(words) > 1 {
 		if d, ok := dayOfMonth(words[1]); ok {
-			day(dateAhead(now, m, d))
-			return 2
+			t, n := dateWithYear(now, m, d, words[2:])
+			day(t)
+			return 2 + n
 		}
 	}
-	// "12 december", "12th of december"
+	// "12 december", "12th of december 2027"
 	if d, ok := dayOfMonth(x); ok && len(words) > 1 {
 		k := 1
 		if words[k] == "of" && len(words) > 2 {
 			k = 2
 		}
 		if m, ok := months[words[k]]; ok {
-			day(dateAhead(now, m, d))
-			return k + 1
+			t, n := dateWithYear(now, m, d, words[k+1:])
+			day(t)
+			return k + 1 + n
 		}
+	}
+	// "the 14th" (the caller skipped "the"): the next 14th. Digits with a
+	// suffix only; "the first" is too often not a date.
+	if d, ok := parseOrdinalDigits(x); ok && d >= 1 && d <= 31 {
+		day(nextDayOfMonth(now, d))
+		return 1
 	}
 	// Clock times: "3pm", "3 pm", "15:30", "9:30am", "9"
 	if !w.hasTime {
@@ -460,4 +488,98 @@ func dateAhead(now time.Time, m time.Month, d int) time.Time {
 		t = t.AddDate(1, 0, 0)
 	}
 	return t
+}
+
+// dateWithYear is month/day in the year that words may start with ("2027",
+// ", 2027"), or else the next such date; it returns the words used.
+func dateWithYear(now time.Time, m time.Month, d int, words []string) (time.Time, int) {
+	k := 0
+	if len(words) > 1 && words[0] == "," {
+		k = 1
+	}
+	if len(words) > k {
+		if y, ok := year(words[k]); ok {
+			return time.Date(y, m, d, 0, 0, 0, 0, now.Location()), k + 1
+		}
+	}
+	return dateAhead(now, m, d), 0
+}
+
+// year reads a four-digit year.
+func year(w string) (int, bool) {
+	if len(w) != 4 || !isDigits(w) || strings.Contains(w, ",") {
+		return 0, false
+	}
+	y, err := strconv.Atoi(w)
+	return y, err == nil && y >= 1900 && y <= 2199
+}
+
+// nextDayOfMonth is the next date, today included, whose day of the month
+// is d, skipping months too short to have one.
+func nextDayOfMonth(now time.Time, d int) time.Time {
+	return nextDayOfMonthOn(now, d, -1)
+}
+
+// nextDayOfMonthOn is nextDayOfMonth falling on weekday wd (any weekday
+// when wd is negative). Every day of the month falls on every weekday
+// within seven years; past that, the weekday is dropped.
+func nextDayOfMonthOn(now time.Time, d int, wd time.Weekday) time.Time {
+	y, m := now.Year(), now.Month()
+	if now.Day() > d {
+		m++
+	}
+	first := time.Time{}
+	for range 12 * 7 {
+		t := time.Date(y, m, d, 0, 0, 0, 0, now.Location())
+		m++
+		if t.Day() != d {
+			continue
+		}
+		if wd < 0 || t.Weekday() == wd {
+			return t
+		}
+		if first.IsZero() {
+			first = t
+		}
+	}
+	return first
+}
+
+var numericDatePattern = regexp.MustCompile(`^(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?$`)
+
+// numericDate reads "12/24" or "24/12/2026". Whether the month or the day
+// comes first differs between countries, so a date is read only when the
+// numbers settle it (one of them above 12, or both the same); "03/04" is
+// no date at all rather than a guess.
+func numericDate(w string, now time.Time) (time.Time, bool) {
+	m := numericDatePattern.FindStringSubmatch(w)
+	if m == nil {
+		return time.Time{}, false
+	}
+	a, _ := strconv.Atoi(m[1])
+	b, _ := strconv.Atoi(m[2])
+	var mon, d int
+	switch {
+	case a == b:
+		mon, d = a, b
+	case a > 12 && b <= 12:
+		mon, d = b, a
+	case b > 12 && a <= 12:
+		mon, d = a, b
+	default:
+		return time.Time{}, false
+	}
+	if mon < 1 || mon > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	if m[3] == "" {
+		t := dateAhead(now, time.Month(mon), d)
+		return t, t.Day() == d
+	}
+	y, _ := strconv.Atoi(m[3])
+	if len(m[3]) == 2 {
+		y += 2000
+	}
+	t := time.Date(y, time.Month(mon), d, 0, 0, 0, 0, now.Location())
+	return t, t.Day() == d
 }

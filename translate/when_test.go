@@ -33,6 +33,16 @@ func TestParseWhen(t *testing.T) {
 		{"tomorrow at nine", "2026-11-24T09:00:00Z", 3},
 		{"at nine thirty pm", "2026-11-23T21:30:00Z", 4},
 		{"at five", "2026-11-23T17:00:00Z", 2},
+		{"march 4th 2027", "2027-03-04T09:00:00Z", 3},
+		{"march 4th , 2027 at 8am", "2027-03-04T08:00:00Z", 6},
+		{"4 march 2025", "2025-03-04T09:00:00Z", 3},
+		{"thursday the 14th", "2027-01-14T09:00:00Z", 3},
+		{"monday the 14th", "2026-12-14T09:00:00Z", 3},
+		{"on the 30th at noon", "2026-11-30T12:00:00Z", 5},
+		{"the 31st", "2026-12-31T09:00:00Z", 2},
+		{"24/12/2026", "2026-12-24T09:00:00Z", 1},
+		{"12/24", "2026-12-24T09:00:00Z", 1},
+		{"12/24/27", "2027-12-24T09:00:00Z", 1},
 	}
 	for _, c := range cases {
 		got, n, ok := parseWhen(strings.Fields(c.in), now)
@@ -40,7 +50,7 @@ func TestParseWhen(t *testing.T) {
 			t.Errorf("%q: got %v (%d words, ok=%v), want %s (%d)", c.in, got.Format(time.RFC3339), n, ok, c.want, c.n)
 		}
 	}
-	for _, bad := range []string{"hello", "the plants", "now"} {
+	for _, bad := range []string{"hello", "the plants", "now", "03/04/2026", "13/13", "31/02", "the first"} {
 		if _, _, ok := parseWhen(strings.Fields(bad), now); ok {
 			t.Errorf("%q parsed as a time", bad)
 		}
