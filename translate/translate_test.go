@@ -168,7 +168,7 @@ func TestDayRanges(t *testing.T) {
 	tr := New(testCatalog(t))
 	monday := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	cases := map[string][2]string{
-		"list my events from monday to friday":   {"2026-11-23T00:00:00Z", "2026-11-28T00:00:00Z"},
+		"list my events from monday to friday":    {"2026-11-23T00:00:00Z", "2026-11-28T00:00:00Z"},
 		"list my events from saturday to tuesday": {"2026-11-28T00:00:00Z", "2026-12-02T00:00:00Z"},
 		"am i free between 3pm and 5pm":           {"2026-11-23T15:00:00Z", "2026-11-23T17:00:00Z"},
 	}
