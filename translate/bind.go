@@ -80,7 +80,15 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists func(str
 			if j-i > 2 {
 				return false
 			}
-			if j-i == 1 && !unitSuffix.MatchString(b.words[i]) && known != nil && known(b.words[i]) {
+			var content []string
+			for _, w := range b.words[i:j] {
+				if !stopwords[w] {
+					content = append(content, w)
+				}
+			}
+			if n := len(content); n > 0 && !unitSuffix.MatchString(content[n-1]) && known != nil && known(content[n-1]) {
+				// "start a new timer" is not a unit named "new timer": the
+				// last word names what the words are about.
 				return false
 			}
 		case kApp:
@@ -333,6 +341,7 @@ func cleanPath(p string) string {
 
 // fill binds the fields no template captured, from unexplained words.
 func (b *binding) fill() {
+	b.timeRange()
 	order := []kind{kTime, kDuration, kMinutes, kEnum, kBool, kDelta, kPercent, kInt, kNumber, kUnit, kPackage, kPath, kTags, kApp, kArgv, kText}
 	// "down to 30 percent" names a level; "down by 30" names a change.
 	hasDirection := b.direction() != 0 && !b.levelNamed()
@@ -361,6 +370,32 @@ func (b *binding) fill() {
 		}
 	}
 	b.orderRange()
+}
+
+// timeRange binds "from" and "to" together from words such as "tomorrow
+// between 1 and 3", whose bounds read as times only as a pair.
+func (b *binding) timeRange() {
+	ff, tf := b.s.field("from"), b.s.field("to")
+	if ff == nil || tf == nil || ff.kind != kTime || tf.kind != kTime {
+		return
+	}
+	if _, done := b.target["from"]; done {
+		return
+	}
+	if _, done := b.target["to"]; done {
+		return
+	}
+	for i := range b.words {
+		if b.used[i] {
+			continue
+		}
+		from, to, n, ok := parseRange(b.words[i:], b.now)
+		if ok && !b.anyUsed(i, i+n) {
+			b.target["from"], b.target["to"] = from.Format(time.RFC3339), to.Format(time.RFC3339)
+			b.mark(i, i+n)
+			return
+		}
+	}
 }
 
 // orderRange mends a range whose end came out before its start because a

@@ -13,6 +13,7 @@ package translate
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -303,7 +304,9 @@ type candidate struct {
 	tier     string
 	anchor   bool
 	strong   bool // an explaining word belongs to very few actions
-	score    float64
+	// foreignVerb: a command whose first word the action does not know.
+	foreignVerb bool
+	score       float64
 }
 
 func (c *candidate) step(text string) Step {
@@ -319,7 +322,7 @@ func (c *candidate) step(text string) Step {
 func (t *Translator) segments(toks []token, now time.Time, depth int, prev []token) ([]Step, []string, Status) {
 	best := t.best(toks, now)
 	status, q := verdict(best)
-	if status == Ready && (best.tier == "T1" || !hasSep(toks)) || depth > 6 {
+	if status == Ready && (best.tier == "T1" && !best.swallowedTimes() || !hasSep(toks)) || depth > 6 {
 		return stepsOf(best, toks, status), q, status
 	}
 	if status == Ready {
@@ -335,6 +338,48 @@ func (t *Translator) segments(toks []token, now time.Time, depth int, prev []tok
 		return steps, qs, st
 	}
 	return stepsOf(best, toks, status), q, status
+}
+
+// swallowedTimes reports free text that took a time the action has a slot
+// for, which in words with a conjunction is a list read as one request:
+// "create alarms for 8 pm and 9 pm" read as an event titled "alarms for
+// 8 pm" at 9 pm is two alarms, not one event.
+func (c *candidate) swallowedTimes() bool {
+	times, durations := c.s.hasKind(kTime), c.s.hasKind(kDuration) || c.s.hasKind(kMinutes)
+	if !times && !durations {
+		return false
+	}
+	for _, f := range c.s.fields {
+		v, ok := c.target[f.name].(string)
+		if f.kind != kText || !ok {
+			continue
+		}
+		words := strings.Fields(strings.ToLower(v))
+		for i := range words {
+			if _, _, ok := parseWhen(words[i:], time.Time{}); ok && times {
+				return true
+			}
+			if _, _, ok := parseDuration(words[i:]); ok && durations {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anotherLen is the length of words at the start of toks that stand for
+// "the same again" ("another", "one more", "a second one").
+func anotherLen(toks []token) int {
+	words := make([]string, 0, 3)
+	for _, t := range toks[:min(3, len(toks))] {
+		words = append(words, t.norm)
+	}
+	for _, p := range [][]string{{"another", "one"}, {"one", "more"}, {"a", "second", "one"}, {"a", "second"}, {"another"}, {"one"}} {
+		if len(words) >= len(p) && slices.Equal(words[:len(p)], p) {
+			return len(p)
+		}
+	}
+	return 0
 }
 
 func hasSep(toks []token) bool {
@@ -409,7 +454,16 @@ func (t *Translator) trySplit(toks []token, now time.Time, depth int, prev []tok
 		if lst != Ready || len(ls) == 0 {
 			continue
 		}
-		rs, rq, rst := t.segments(right, now, depth+1, verbs)
+		var rs []Step
+		var rq []string
+		rst := Rejected
+		if k := anotherLen(right); k > 0 && k < len(right) {
+			// "set an alarm for 6am and another for 7am": "another" stands
+			// for the left side's request.
+			right = right[k:]
+		} else {
+			rs, rq, rst = t.segments(right, now, depth+1, verbs)
+		}
 		if rst != Ready || onlyRetrieved(rs) {
 			// "turn on bluetooth and wifi": the right side borrows the
 			// left side's verb, and a template reading with the verb beats
@@ -490,9 +544,9 @@ func verdict(c *candidate) (Status, []string) {
 		return Clarify, []string{c.s.question(c.missing[0])}
 	}
 	switch {
-	case c.anchor && c.coverage >= 0.7 && len(c.missing) == 0 && c.conf >= 0.6:
+	case c.anchor && c.coverage >= 0.7 && len(c.missing) == 0 && c.conf >= 0.6 && !c.foreignVerb:
 		return Ready, nil
-	case c.strong && c.coverage >= 0.4 && c.coverage+c.absorbed >= 0.99 && c.score >= 0.15 && len(c.missing) == 0:
+	case c.strong && !c.foreignVerb && c.coverage >= 0.4 && c.coverage+c.absorbed >= 0.99 && c.score >= 0.15 && len(c.missing) == 0:
 		// The action's words are there and the rest is its free text
 		// ("remind me to water the plants in an hour").
 		return Ready, nil
@@ -634,6 +688,10 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 				}
 			}
 		}
+		if r.s.m.ReadOnly && lookingVerbs[words[content[0]]] {
+			// "check what is on my calendar": any read-only action reads.
+			used[content[0]] = true
+		}
 		b := newBinding(r.s, toks, used, now)
 		b.appExists = t.AppExists
 		b.fill()
@@ -647,6 +705,11 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 			}
 		}
 		c := &candidate{s: r.s, target: b.target, missing: r.s.missing(b.target), tier: "T2", anchor: anchor, strong: strong, score: r.score}
+		// The first word of a command is its verb: when the action does
+		// not know it ("take 5 minutes off my timer" is not "start a
+		// timer"), the reading may ask but not proceed.
+		first := content[0]
+		c.foreignVerb = !question && !b.explained(first) && (!b.text[first] || lookingVerbs[words[first]])
 		c.coverage = float64(explained) / float64(len(content))
 		c.absorbed = float64(absorbed) / float64(len(content))
 		c.conf = 0.5*r.score + 0.5*(c.coverage+0.5*c.absorbed)
@@ -683,6 +746,14 @@ func isQuestion(words []string) bool {
 		return true
 	}
 	return false
+}
+
+// lookingVerbs begin a request to read something ("check what is on my
+// calendar"): they explain themselves for any read-only action, and no
+// action that changes something.
+var lookingVerbs = map[string]bool{
+	"check": true, "show": true, "tell": true, "see": true, "look": true, "find": true, "give": true,
+	"read": true, "list": true, "get": true, "view": true, "display": true, "confirm": true, "verify": true,
 }
 
 // genericWords are verbs and question words every kind of request uses;

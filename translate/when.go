@@ -379,7 +379,8 @@ func (w *when) clock(words []string) int {
 		return 0
 	}
 	w.hour, w.minute, w.hasTime = h, min, true
-	if m[2] != "" && h > 12 {
+	if m[2] != "" && (h > 12 || h == 0 || strings.HasPrefix(m[1], "0")) {
+		// "17:30", "00:15", "05:00": a 24-hour clock.
 		w.explicit = true
 	}
 	n := 1
@@ -582,4 +583,73 @@ func numericDate(w string, now time.Time) (time.Time, bool) {
 	}
 	t := time.Date(y, time.Month(mon), d, 0, 0, 0, 0, now.Location())
 	return t, t.Day() == d
+}
+
+// parseRange reads a time range at the start of words: "between 2 and
+// 4pm", "from 9:30 to 11", each optionally with a day before or after
+// ("tomorrow between 1 and 3", "from 9 to 5 on friday"). The bounds may be
+// bare numbers, since "between" already says they are times of day. It
+// returns the start, the end (after the start) and the words used.
+func parseRange(words []string, now time.Time) (from, to time.Time, n int, ok bool) {
+	i := 0
+	var day *time.Time
+	if t, k, whole, good := parseWhenDay(words, now); good && whole {
+		day, i = &t, k
+	}
+	if i >= len(words) || words[i] != "between" && words[i] != "from" {
+		return
+	}
+	i++
+	if i >= len(words) {
+		return
+	}
+	var a, b when
+	a.atCue, b.atCue = true, true
+	k := a.clock(words[i:])
+	if k == 0 {
+		return
+	}
+	i += k
+	if i >= len(words) || words[i] != "and" && words[i] != "to" && words[i] != "until" && words[i] != "till" && words[i] != "-" {
+		return
+	}
+	i++
+	if i >= len(words) {
+		return
+	}
+	if k = b.clock(words[i:]); k == 0 {
+		return
+	}
+	i += k
+	if day == nil && i < len(words) {
+		if t, k, whole, good := parseWhenDay(words[i:], now); good && whole {
+			day, i = &t, i+k
+		}
+	}
+	// "between 2 and 4pm": the end's half of the day carries to the
+	// start when that keeps the start first.
+	if !a.explicit && b.explicit && b.hour >= 12 && a.hour+12 < 24 && a.hour+12 <= b.hour {
+		a.hour += 12
+		a.explicit = true
+	}
+	if !a.explicit && !b.explicit && a.hour >= 1 && a.hour <= 6 {
+		// Working hours: "between 2 and 4" is the afternoon.
+		a.hour += 12
+		a.explicit = true
+	}
+	if !b.explicit && b.hour < a.hour && b.hour+12 <= 23 {
+		b.hour += 12
+	}
+	base := now
+	if day != nil {
+		base = *day
+	}
+	at := func(w when) time.Time {
+		return time.Date(base.Year(), base.Month(), base.Day(), w.hour, w.minute, 0, 0, now.Location())
+	}
+	from, to = at(a), at(b)
+	if !to.After(from) {
+		to = to.AddDate(0, 0, 1)
+	}
+	return from, to, i, true
 }

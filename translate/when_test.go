@@ -80,3 +80,29 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRange(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // a Monday
+	cases := []struct {
+		in, from, to string
+		n            int
+	}{
+		{"between 2 and 4", "2026-11-23T14:00:00Z", "2026-11-23T16:00:00Z", 4},
+		{"between 11 and 1", "2026-11-23T11:00:00Z", "2026-11-23T13:00:00Z", 4},
+		{"between 2 and 4pm", "2026-11-23T14:00:00Z", "2026-11-23T16:00:00Z", 4},
+		{"tomorrow between 9:30 and 10:15", "2026-11-24T09:30:00Z", "2026-11-24T10:15:00Z", 5},
+		{"from 9 to 5 on friday", "2026-11-27T09:00:00Z", "2026-11-27T17:00:00Z", 6},
+		{"from 22:00 until 02:00", "2026-11-23T22:00:00Z", "2026-11-24T02:00:00Z", 4},
+	}
+	for _, c := range cases {
+		from, to, n, ok := parseRange(strings.Fields(c.in), now)
+		if !ok || from.Format(time.RFC3339) != c.from || to.Format(time.RFC3339) != c.to || n != c.n {
+			t.Errorf("%q: [%s, %s) %d words ok=%v, want [%s, %s) %d", c.in, from.Format(time.RFC3339), to.Format(time.RFC3339), n, ok, c.from, c.to, c.n)
+		}
+	}
+	for _, bad := range []string{"between", "tomorrow from", "between us", "from 9", "between 2 and", "from bob to alice"} {
+		if _, _, _, ok := parseRange(strings.Fields(bad), now); ok {
+			t.Errorf("%q read as a range", bad)
+		}
+	}
+}

@@ -47,6 +47,8 @@ func (h *timerStart) Manifest() action.Manifest {
 		RollbackNote: "undo cancels the timer if it has not gone off yet",
 		Utterances: []string{
 			"set a timer for {seconds}",
+			"(start|set|make|create) [a|an] [new] timer [for me]",
+			"(start|set) [a|an] [new] timer (to go off|to ring|that goes off|that rings) in {seconds}",
 			"(start|set|make|give me|create) a {seconds} timer",
 			"timer [for] {seconds}",
 			"(start|set) a {label} timer for {seconds}",
