@@ -62,7 +62,7 @@ func normWord(w string) string {
 	if strings.ContainsAny(w, "’‘") {
 		w = apostrophes.Replace(w)
 	}
-	return strings.ToLower(w)
+	return lowerASCII(w)
 }
 
 // contractions expand before matching.

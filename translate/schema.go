@@ -51,6 +51,10 @@ type spec struct {
 	// values maps normalized phrases to field values (enum values and
 	// their value words).
 	values map[string][]valueWord
+	// words identify the action (see identifying); free are its template
+	// and alias words.
+	words []weighted
+	free  []string
 }
 
 type valueWord struct {

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -18,9 +19,19 @@ type template struct {
 	src    string
 	seq    []elem
 	binds  map[string]string
+	// vocab lists the template's literal words once each, for the
+	// vocabulary.
+	vocab []tplWord
 }
 
-type elemKind int
+// tplWord is a literal word of a template and whether it sits only
+// inside optional parts.
+type tplWord struct {
+	word     string
+	optional bool
+}
+
+type elemKind uint8
 
 const (
 	lit elemKind = iota
@@ -29,17 +40,17 @@ const (
 	slot
 )
 
+// elem is one part of a template. It is kept small: a catalog compiles
+// thousands of them on every start.
 type elem struct {
-	kind  elemKind
-	word  string   // lit
-	alts  [][]elem // alt
-	inner []elem   // opt
-	field string   // slot
+	kind elemKind
+	word string   // lit: the word; slot: the field
+	alts [][]elem // alt: the choices; opt: alts[0] is the optional part
 }
 
 func compileTemplate(action, src string) (*template, error) {
 	body, binds, _ := strings.Cut(src, "=>")
-	t := &template{action: action, src: src, binds: map[string]string{}}
+	t := &template{action: action, src: src}
 	p := &tplParser{s: strings.TrimSpace(body)}
 	seq, err := p.seq(0)
 	if err != nil {
@@ -49,6 +60,7 @@ func compileTemplate(action, src string) (*template, error) {
 		return nil, fmt.Errorf("template %q: unexpected %q", src, p.s[p.i:])
 	}
 	t.seq = seq
+	t.vocab = literalWords(seq, false, nil)
 	for _, b := range strings.Split(binds, ",") {
 		b = strings.TrimSpace(b)
 		if b == "" {
@@ -57,6 +69,9 @@ func compileTemplate(action, src string) (*template, error) {
 		k, v, ok := strings.Cut(b, "=")
 		if !ok {
 			return nil, fmt.Errorf("template %q: binding %q is not field=value", src, b)
+		}
+		if t.binds == nil {
+			t.binds = map[string]string{}
 		}
 		t.binds[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
@@ -126,11 +141,10 @@ func (p *tplParser) seq(depth int) ([]elem, error) {
 				}
 				return nil, fmt.Errorf("unexpected %q in option", p.s[p.i])
 			}
-			inner := alts[0]
 			if len(alts) > 1 {
-				inner = []elem{{kind: alt, alts: alts}}
+				alts = [][]elem{{{kind: alt, alts: alts}}}
 			}
-			out = append(out, elem{kind: opt, inner: inner})
+			out = append(out, elem{kind: opt, alts: alts})
 		case c == '{':
 			end := strings.IndexByte(p.s[p.i:], '}')
 			if end < 0 {
@@ -140,11 +154,11 @@ func (p *tplParser) seq(depth int) ([]elem, error) {
 			if name == "" {
 				return nil, fmt.Errorf("empty slot")
 			}
-			out = append(out, elem{kind: slot, field: name})
+			out = append(out, elem{kind: slot, word: name})
 			p.i += end + 1
 		default:
 			j := p.i
-			for j < len(p.s) && !strings.ContainsRune(" \t()[]{}|", rune(p.s[j])) {
+			for j < len(p.s) && !isTemplateSyntax(p.s[j]) {
 				j++
 			}
 			w := strings.Trim(normWord(p.s[p.i:j]), ".,;:!?\"'")
@@ -161,28 +175,36 @@ func (p *tplParser) seq(depth int) ([]elem, error) {
 	return out, nil
 }
 
-// words lists the literal words of a template (for the vocabulary),
-// each with whether it sits inside an optional part.
-func (t *template) words() map[string]bool {
-	out := map[string]bool{}
-	var walk func([]elem, bool)
-	walk = func(s []elem, optional bool) {
-		for _, e := range s {
-			switch e.kind {
-			case lit:
-				if prev, seen := out[e.word]; !seen || prev {
-					out[e.word] = optional
-				}
-			case alt:
-				for _, a := range e.alts {
-					walk(a, optional)
-				}
-			case opt:
-				walk(e.inner, true)
+// isTemplateSyntax reports the bytes that end a literal word.
+func isTemplateSyntax(c byte) bool {
+	switch c {
+	case ' ', '\t', '(', ')', '[', ']', '{', '}', '|':
+		return true
+	}
+	return false
+}
+
+// literalWords appends the literal words of seq to out, each once; a
+// word anywhere required is required.
+func literalWords(seq []elem, optional bool, out []tplWord) []tplWord {
+	for _, e := range seq {
+		switch e.kind {
+		case lit:
+			i := slices.IndexFunc(out, func(x tplWord) bool { return x.word == e.word })
+			switch {
+			case i < 0:
+				out = append(out, tplWord{e.word, optional})
+			case !optional:
+				out[i].optional = false
 			}
+		case alt:
+			for _, a := range e.alts {
+				out = literalWords(a, optional, out)
+			}
+		case opt:
+			out = literalWords(e.alts[0], true, out)
 		}
 	}
-	walk(t.seq, false)
 	return out
 }
 
@@ -241,7 +263,7 @@ func (t *template) matchAll(toks []token, vocabHas func(string) bool, accept fun
 			}
 			return false
 		case opt:
-			if try(e.inner, 0, i, lits, typos, func(i2, l2, t2 int) bool { return try(seq, k+1, i2, l2, t2, cont) }) {
+			if try(e.alts[0], 0, i, lits, typos, func(i2, l2, t2 int) bool { return try(seq, k+1, i2, l2, t2, cont) }) {
 				return true
 			}
 			return try(seq, k+1, i, lits, typos, cont)
@@ -252,15 +274,15 @@ func (t *template) matchAll(toks []token, vocabHas func(string) bool, accept fun
 				if toks[end-1].norm == "," {
 					break
 				}
-				if accept != nil && !accept(e.field, i, end) {
+				if accept != nil && !accept(e.word, i, end) {
 					continue
 				}
-				spans[e.field] = [2]int{i, end}
+				spans[e.word] = [2]int{i, end}
 				if try(seq, k+1, end, lits, typos, cont) {
 					return true
 				}
 			}
-			delete(spans, e.field)
+			delete(spans, e.word)
 			return false
 		}
 		return false

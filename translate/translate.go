@@ -86,69 +86,82 @@ func New(manifests []action.Manifest) *Translator {
 	// request reaches T2.
 	for _, m := range manifests {
 		s := newSpec(m)
+		s.words, s.free = identifying(s)
 		t.specs = append(t.specs, s)
-		t.eachWord(s, func(word string, w float64) {
-			if w >= 0.6 {
-				t.known[word] = true
+		for _, ww := range s.words {
+			if ww.w >= 0.6 {
+				t.known[ww.word] = true
 			}
-			if w >= 1 {
-				if t.literal[word] == nil {
-					t.literal[word] = map[string]bool{}
+			if ww.w >= 1 {
+				if t.literal[ww.word] == nil {
+					t.literal[ww.word] = map[string]bool{}
 				}
-				t.literal[word][m.Name] = true
+				t.literal[ww.word][m.Name] = true
 			}
-		}, false)
+		}
 	}
 	t.n = len(t.specs)
 	return t
 }
 
-// eachWord calls fn for every vocabulary word of an action with its
-// weight: template words (1, or 0.7 when only optional), aliases and
-// value words (1), the title (0.6) and, when full, examples (0.5) and the
-// description (0.3).
-func (t *Translator) eachWord(s *spec, fn func(word string, w float64), full bool) {
+// weighted is a vocabulary word and how strongly it points to an action.
+type weighted struct {
+	word string
+	w    float64
+}
+
+// identifying lists the words that identify an action, with weights:
+// template words (1, or 0.7 when only optional), aliases and value words
+// (1) and the title (0.6). free lists the template and alias words, which
+// name the action rather than a value of it.
+func identifying(s *spec) (words []weighted, free []string) {
 	m := s.m
-	add := func(text string, w float64) {
-		for _, word := range vocabWords(text) {
+	var buf []string
+	add := func(text string, w float64, isFree bool) {
+		buf = appendVocabWords(buf[:0], text)
+		for _, word := range buf {
 			if stopwords[word] || word == "," || strings.HasPrefix(word, "{") {
 				continue
 			}
-			fn(word, w)
+			words = append(words, weighted{word, w})
+		}
+		if isFree {
+			free = append(free, buf...)
 		}
 	}
 	// Words a template requires are stronger evidence than words it only
 	// allows.
-	words := map[string]bool{}
+	var tw []tplWord
 	for _, tpl := range s.templates {
-		for w, optional := range tpl.words() {
-			if prev, seen := words[w]; !seen || prev {
-				words[w] = optional
+		for _, x := range tpl.vocab {
+			i := slices.IndexFunc(tw, func(y tplWord) bool { return y.word == x.word })
+			switch {
+			case i < 0:
+				tw = append(tw, x)
+			case !x.optional:
+				tw[i].optional = false
 			}
 		}
 	}
-	for w, optional := range words {
-		if optional {
-			add(w, 0.7)
-		} else {
-			add(w, 1)
+	for _, x := range tw {
+		w := 1.0
+		if x.optional {
+			w = 0.7
 		}
+		add(x.word, w, true)
 	}
 	for _, a := range m.Aliases {
-		add(a, 1)
+		add(a, 1, true)
 	}
 	for _, vws := range s.values {
 		for _, vw := range vws {
-			add(strings.Join(vw.words, " "), 1)
+			for _, word := range vw.words {
+				add(word, 1, false)
+			}
 		}
 	}
-	add(m.Title, 0.6)
-	if full {
-		for _, ex := range m.Examples {
-			add(ex.Text, 0.5)
-		}
-		add(m.Description, 0.3)
-	}
+	add(m.Title, 0.6, false)
+	return words, free
 }
 
 // posting is one action's weight for a word.
@@ -167,15 +180,16 @@ func (t *Translator) weight(stem, action string) (float64, bool) {
 	return 0, false
 }
 
-// vocabulary builds the weighted vocabulary T2 ranks with, once.
+// vocabulary builds the weighted vocabulary T2 ranks with, once: the
+// identifying words plus examples (0.5) and the description (0.3).
 func (t *Translator) vocabulary() {
 	t.vocabOnce.Do(func() {
-		t.vocab = make(map[string][]posting, 2048)
+		t.vocab = make(map[string][]posting, 1024)
 		t.valueOnly = map[string]map[string]bool{}
+		var buf, nonValue []string
 		for _, s := range t.specs {
 			name := s.m.Name
-			nonValue := map[string]bool{}
-			t.eachWord(s, func(word string, w float64) {
+			add := func(word string, w float64) {
 				st := stem(word)
 				ps := t.vocab[st]
 				for i := range ps {
@@ -187,16 +201,32 @@ func (t *Translator) vocabulary() {
 					}
 				}
 				t.vocab[st] = append(ps, posting{action: name, w: w})
-			}, true)
+			}
+			for _, ww := range s.words {
+				add(ww.word, ww.w)
+			}
+			addText := func(text string, w float64) {
+				buf = appendVocabWords(buf[:0], text)
+				for _, word := range buf {
+					if !stopwords[word] && word != "," && !strings.HasPrefix(word, "{") {
+						add(word, w)
+					}
+				}
+			}
+			for _, ex := range s.m.Examples {
+				addText(ex.Text, 0.5)
+			}
+			addText(s.m.Description, 0.3)
 			// Words an action knows only as target values bind a field but
 			// do not identify the action.
-			for w := range valueFree(s) {
-				nonValue[stem(w)] = true
+			nonValue = nonValue[:0]
+			for _, w := range s.free {
+				nonValue = append(nonValue, stem(w))
 			}
 			for _, vws := range s.values {
 				for _, vw := range vws {
 					for _, w := range vw.words {
-						if st := stem(w); !nonValue[st] {
+						if st := stem(w); !slices.Contains(nonValue, st) {
 							if t.valueOnly[st] == nil {
 								t.valueOnly[st] = map[string]bool{}
 							}
@@ -213,22 +243,6 @@ func (t *Translator) vocabulary() {
 	})
 }
 
-// valueFree lists an action's template and alias words.
-func valueFree(s *spec) map[string]bool {
-	out := map[string]bool{}
-	for _, tpl := range s.templates {
-		for w := range tpl.words() {
-			out[w] = true
-		}
-	}
-	for _, a := range s.m.Aliases {
-		for _, w := range vocabWords(a) {
-			out[w] = true
-		}
-	}
-	return out
-}
-
 func (t *Translator) vocabHas(w string) bool { return t.known[w] }
 
 // timeDependent reports a step with a time or date field.
@@ -241,25 +255,48 @@ func (t *Translator) timeDependent(st Step) bool {
 	return false
 }
 
-// vocabWords splits catalog text into lower-case words, quickly: it runs
-// for every manifest on every start.
-func vocabWords(text string) []string {
-	fields := strings.FieldsFunc(text, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '\'' || r > 127)
-	})
-	out := fields[:0]
-	for _, f := range fields {
-		f = strings.ToLower(strings.Trim(f, "-'"))
+// vocabWords splits catalog text into lower-case words.
+func vocabWords(text string) []string { return appendVocabWords(nil, text) }
+
+// appendVocabWords appends the lower-case words of catalog text to dst,
+// without allocating for words already in lower case: it runs for every
+// manifest on every start.
+func appendVocabWords(dst []string, text string) []string {
+	isWord := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '\'' || c >= 0x80
+	}
+	for i := 0; i < len(text); {
+		if !isWord(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isWord(text[j]) {
+			j++
+		}
+		f := strings.Trim(text[i:j], "-'")
+		i = j
 		if f == "" {
 			continue
 		}
+		f = lowerASCII(f)
 		if ex, ok := contractions[f]; ok {
-			out = append(out, ex...)
+			dst = append(dst, ex...)
 			continue
 		}
-		out = append(out, f)
+		dst = append(dst, f)
 	}
-	return out
+	return dst
+}
+
+// lowerASCII lowers s, allocating only when it has upper-case letters.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 // Translate plans text; now resolves relative times (in now's location).

@@ -195,3 +195,13 @@ func TestDayRanges(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCompile measures what a process pays before its first T2
+// reading: compiling the catalog and building the weighted vocabulary.
+func BenchmarkCompile(b *testing.B) {
+	cat := testCatalog(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		New(cat).vocabulary()
+	}
+}
