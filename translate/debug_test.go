@@ -42,6 +42,14 @@ func TestDebugRank(t *testing.T) {
 	toks := stripFiller(expand(tokenize(in)))
 	words := norms(toks)
 	for _, w := range words {
-		fmt.Printf("%s: idf=%.2f actions=%v valueOnly=%v\n", w, tr.idf[stem(w)], tr.vocab[stem(w)], tr.valueOnly[stem(w)])
+		sp, _ := tr.postings(stem(w))
+		fmt.Printf("%s: idf=%.2f", w, sp.idf)
+		for _, p := range sp.posts {
+			fmt.Printf(" %s=%.1f", tr.specs[p.spec].m.Name, p.w)
+			if p.valueOnly {
+				fmt.Print("(value)")
+			}
+		}
+		fmt.Println()
 	}
 }

@@ -3,6 +3,7 @@ package translate
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // token is one word of an utterance, lower-cased, with the original text
@@ -181,9 +182,14 @@ func editDistance(a, b string, max int) int {
 	if d := len(ra) - len(rb); d > max || -d > max {
 		return max + 1
 	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
+	// Rows live on the stack for words of ordinary length.
+	var rows [3][33]int
+	var prev2, prev, cur []int
+	if n := len(rb) + 1; n <= len(rows[0]) {
+		prev2, prev, cur = rows[0][:n], rows[1][:n], rows[2][:n]
+	} else {
+		prev2, prev, cur = make([]int, n), make([]int, n), make([]int, n)
+	}
 	for j := range prev {
 		prev[j] = j
 	}
@@ -214,7 +220,7 @@ func editDistance(a, b string, max int) int {
 func typoBudget(word string) int {
 	// Short words are too often other real words ("might" is not a typo
 	// of "night"); only longer ones get a budget.
-	n := len([]rune(word))
+	n := utf8.RuneCountInString(word)
 	switch {
 	case n >= 9:
 		return 2

@@ -51,10 +51,7 @@ type spec struct {
 	// values maps normalized phrases to field values (enum values and
 	// their value words).
 	values map[string][]valueWord
-	// words identify the action (see identifying); free are its template
-	// and alias words.
-	words []weighted
-	free  []string
+	idx    int32 // position in the catalog
 }
 
 type valueWord struct {
@@ -90,7 +87,7 @@ func typeName(t any) string {
 	return ""
 }
 
-func newSpec(m action.Manifest) *spec {
+func newSpec(m action.Manifest, a *arena) *spec {
 	s := &spec{m: m, values: map[string][]valueWord{}}
 	var root schemaNode
 	json.Unmarshal(m.Schema, &root)
@@ -142,7 +139,7 @@ func newSpec(m action.Manifest) *spec {
 		}
 	}
 	for _, u := range m.Utterances {
-		if t, err := compileTemplate(m.Name, u); err == nil {
+		if t, err := compileTemplate(a, m.Name, u); err == nil {
 			s.templates = append(s.templates, t)
 		}
 	}

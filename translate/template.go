@@ -19,9 +19,6 @@ type template struct {
 	src    string
 	seq    []elem
 	binds  map[string]string
-	// vocab lists the template's literal words once each, for the
-	// vocabulary.
-	vocab []tplWord
 }
 
 // tplWord is a literal word of a template and whether it sits only
@@ -48,10 +45,41 @@ type elem struct {
 	alts [][]elem // alt: the choices; opt: alts[0] is the optional part
 }
 
-func compileTemplate(action, src string) (*template, error) {
+// arena hands out the element slices of compiled templates from a few
+// large blocks: a catalog compiles thousands of elements on every start,
+// and many small slices cost a short-lived process more than the parsing.
+type arena struct {
+	elems []elem
+	seqs  [][]elem
+	// scratch holds, per nesting depth, the elements and choices being
+	// parsed; they are copied into the blocks when complete.
+	scratch    [][]elem
+	altScratch [][][]elem
+}
+
+// newArena sizes the blocks for about n bytes of templates.
+func newArena(n int) *arena {
+	return &arena{elems: make([]elem, 0, n/4), seqs: make([][]elem, 0, n/8)}
+}
+
+// keep copies a finished sequence into the element block.
+func (a *arena) keep(es []elem) []elem {
+	n := len(a.elems)
+	a.elems = append(a.elems, es...)
+	return a.elems[n:len(a.elems):len(a.elems)]
+}
+
+// keepAlts copies finished choices into the sequence block.
+func (a *arena) keepAlts(alts [][]elem) [][]elem {
+	n := len(a.seqs)
+	a.seqs = append(a.seqs, alts...)
+	return a.seqs[n:len(a.seqs):len(a.seqs)]
+}
+
+func compileTemplate(a *arena, action, src string) (*template, error) {
 	body, binds, _ := strings.Cut(src, "=>")
 	t := &template{action: action, src: src}
-	p := &tplParser{s: strings.TrimSpace(body)}
+	p := &tplParser{s: strings.TrimSpace(body), a: a}
 	seq, err := p.seq(0)
 	if err != nil {
 		return nil, fmt.Errorf("template %q: %w", src, err)
@@ -60,7 +88,6 @@ func compileTemplate(action, src string) (*template, error) {
 		return nil, fmt.Errorf("template %q: unexpected %q", src, p.s[p.i:])
 	}
 	t.seq = seq
-	t.vocab = literalWords(seq, false, nil)
 	for _, b := range strings.Split(binds, ",") {
 		b = strings.TrimSpace(b)
 		if b == "" {
@@ -81,6 +108,35 @@ func compileTemplate(action, src string) (*template, error) {
 type tplParser struct {
 	s string
 	i int
+	a *arena
+}
+
+// choices parses the alternatives of a (…) or […] group up to its
+// closing bracket.
+func (p *tplParser) choices(depth int, open, close byte, what string) ([][]elem, error) {
+	for len(p.a.altScratch) <= depth {
+		p.a.altScratch = append(p.a.altScratch, nil)
+	}
+	p.a.altScratch[depth] = p.a.altScratch[depth][:0]
+	for {
+		s, err := p.seq(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		p.a.altScratch[depth] = append(p.a.altScratch[depth], s)
+		if p.i >= len(p.s) {
+			return nil, fmt.Errorf("unclosed %c", open)
+		}
+		switch p.s[p.i] {
+		case '|':
+			p.i++
+			continue
+		case close:
+			p.i++
+			return p.a.keepAlts(p.a.altScratch[depth]), nil
+		}
+		return nil, fmt.Errorf("unexpected %q in %s", p.s[p.i], what)
+	}
 }
 
 // seq parses until a closing bracket or '|' at this depth.
@@ -88,61 +144,33 @@ func (p *tplParser) seq(depth int) ([]elem, error) {
 	if depth > 8 {
 		return nil, fmt.Errorf("nested too deeply")
 	}
-	var out []elem
+	for len(p.a.scratch) <= depth {
+		p.a.scratch = append(p.a.scratch, nil)
+	}
+	out := p.a.scratch[depth][:0]
+	defer func() { p.a.scratch[depth] = out[:0] }()
 	for p.i < len(p.s) {
 		c := p.s[p.i]
 		switch {
 		case c == ' ' || c == '\t':
 			p.i++
 		case c == ')' || c == ']' || c == '|':
-			return out, nil
+			return p.a.keep(out), nil
 		case c == '(':
 			p.i++
-			var alts [][]elem
-			for {
-				s, err := p.seq(depth + 1)
-				if err != nil {
-					return nil, err
-				}
-				alts = append(alts, s)
-				if p.i >= len(p.s) {
-					return nil, fmt.Errorf("unclosed (")
-				}
-				if p.s[p.i] == '|' {
-					p.i++
-					continue
-				}
-				if p.s[p.i] == ')' {
-					p.i++
-					break
-				}
-				return nil, fmt.Errorf("unexpected %q in choice", p.s[p.i])
+			alts, err := p.choices(depth, '(', ')', "choice")
+			if err != nil {
+				return nil, err
 			}
 			out = append(out, elem{kind: alt, alts: alts})
 		case c == '[':
 			p.i++
-			var alts [][]elem
-			for {
-				s, err := p.seq(depth + 1)
-				if err != nil {
-					return nil, err
-				}
-				alts = append(alts, s)
-				if p.i >= len(p.s) {
-					return nil, fmt.Errorf("unclosed [")
-				}
-				if p.s[p.i] == '|' {
-					p.i++
-					continue
-				}
-				if p.s[p.i] == ']' {
-					p.i++
-					break
-				}
-				return nil, fmt.Errorf("unexpected %q in option", p.s[p.i])
+			alts, err := p.choices(depth, '[', ']', "option")
+			if err != nil {
+				return nil, err
 			}
 			if len(alts) > 1 {
-				alts = [][]elem{{{kind: alt, alts: alts}}}
+				alts = p.a.keepAlts([][]elem{p.a.keep([]elem{{kind: alt, alts: alts}})})
 			}
 			out = append(out, elem{kind: opt, alts: alts})
 		case c == '{':
@@ -172,7 +200,7 @@ func (p *tplParser) seq(depth int) ([]elem, error) {
 			p.i = j
 		}
 	}
-	return out, nil
+	return p.a.keep(out), nil
 }
 
 // isTemplateSyntax reports the bytes that end a literal word.
@@ -218,6 +246,69 @@ type match struct {
 
 // skippable words may appear anywhere without being in the template.
 var skippable = map[string]bool{"the": true, "a": true, "an": true, "my": true, "please": true, "to": false, ",": true, "some": true, "this": true, "that": false, "our": true, "your": true, "all": false, "me": false}
+
+// presence answers, for one segment, whether a template word can match
+// some token (as wordDistance decides), so that templates that cannot
+// match are skipped before the search.
+type presence struct {
+	toks     []token
+	stems    []string
+	vocabHas func(string) bool
+	typo     map[string]bool // answers that needed an edit distance
+}
+
+func newPresence(toks []token, vocabHas func(string) bool) *presence {
+	p := &presence{toks: toks, stems: make([]string, len(toks)), vocabHas: vocabHas}
+	for i, tk := range toks {
+		p.stems[i] = stem(tk.norm)
+	}
+	return p
+}
+
+// possible reports whether seq could match: each literal outside
+// options can match a token, and each choice has a possible alternative.
+func (p *presence) possible(seq []elem) bool {
+	for _, e := range seq {
+		switch e.kind {
+		case lit:
+			if !p.has(e.word) {
+				return false
+			}
+		case alt:
+			if !slices.ContainsFunc(e.alts, p.possible) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (p *presence) has(w string) bool {
+	st := stem(w)
+	for i, tk := range p.toks {
+		if tk.norm == w || p.stems[i] == st {
+			return true
+		}
+	}
+	if typoBudget(w) == 0 {
+		return false
+	}
+	if v, ok := p.typo[w]; ok {
+		return v
+	}
+	v := false
+	for _, tk := range p.toks {
+		if wordDistance(tk.norm, w, p.vocabHas) >= 0 {
+			v = true
+			break
+		}
+	}
+	if p.typo == nil {
+		p.typo = map[string]bool{}
+	}
+	p.typo[w] = v
+	return v
+}
 
 // matchAll returns the best full match of t against toks, or nil. A full
 // match explains every token by a literal, a slot or a skippable word.

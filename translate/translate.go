@@ -59,16 +59,16 @@ type Plan struct {
 // Translator holds the compiled catalog.
 type Translator struct {
 	specs []*spec
-	vocab map[string][]posting // word stem → the actions with it and their weight
-	idf   map[string]float64
-	known map[string]bool // every vocabulary word, for typo decisions
-	// literal maps words of templates and aliases to the actions using
-	// them; a name slot may not take another action's word.
-	literal map[string]map[string]bool
-	// valueOnly marks words an action knows only as target values; they
-	// bind a field but do not identify the action.
-	valueOnly map[string]map[string]bool
-	n         int
+	// known holds every word that identifies an action (template, alias,
+	// value and title words), for typo decisions, with the actions that
+	// use it literally: a name slot may not take another action's word.
+	known map[string]wordUse
+	// stems maps a word stem to its entry in vocab, the weighted
+	// vocabulary T2 ranks with; both are built when a request first
+	// reaches T2.
+	stems map[string]int32
+	vocab []stemPostings
+	n     int
 	// AppExists, when set, says whether words name an installed
 	// application; free words are read as an app to open only then.
 	AppExists func(string) bool
@@ -78,72 +78,100 @@ type Translator struct {
 	byLen     map[int][]string
 }
 
+// wordUse says which actions use a word literally: in a template, an
+// alias or a value word.
+type wordUse struct {
+	action int32 // the first action using it literally; -1 when none
+	shared bool  // more than one action uses it literally
+}
+
+// stemPostings are the actions whose vocabulary has a word stem.
+type stemPostings struct {
+	idf   float64
+	posts []posting
+}
+
+// posting is one action's weight for a word stem.
+type posting struct {
+	spec int32
+	// valueOnly marks a word the action knows only as a target value: it
+	// binds a field but does not identify the action.
+	valueOnly bool
+	w         float64
+}
+
 // New compiles the catalog's manifests.
 func New(manifests []action.Manifest) *Translator {
-	t := &Translator{known: map[string]bool{}, literal: map[string]map[string]bool{}}
+	t := &Translator{specs: make([]*spec, 0, len(manifests)), known: make(map[string]wordUse, 512), n: len(manifests)}
+	size := 0
+	for _, m := range manifests {
+		for _, u := range m.Utterances {
+			size += len(u)
+		}
+	}
+	a := newArena(size)
 	// Templates and the words that identify an action are needed for
 	// every request (T1); the weighted vocabulary is built only when a
 	// request reaches T2.
-	for _, m := range manifests {
-		s := newSpec(m)
-		s.words, s.free = identifying(s)
+	var walk wordWalker
+	for i, m := range manifests {
+		s := newSpec(m, a)
+		s.idx = int32(i)
 		t.specs = append(t.specs, s)
-		for _, ww := range s.words {
-			if ww.w >= 0.6 {
-				t.known[ww.word] = true
+		walk.each(s, false, func(word string, w float64, _ bool) {
+			u, ok := t.known[word]
+			if !ok {
+				u.action = -1
 			}
-			if ww.w >= 1 {
-				if t.literal[ww.word] == nil {
-					t.literal[ww.word] = map[string]bool{}
+			if w >= 1 {
+				switch {
+				case u.action < 0:
+					u.action = s.idx
+				case u.action != s.idx:
+					u.shared = true
 				}
-				t.literal[ww.word][m.Name] = true
 			}
-		}
+			t.known[word] = u
+		})
 	}
-	t.n = len(t.specs)
 	return t
 }
 
-// weighted is a vocabulary word and how strongly it points to an action.
-type weighted struct {
-	word string
-	w    float64
+// literalElsewhere reports whether an action other than s uses word
+// literally.
+func (t *Translator) literalElsewhere(word string, s *spec) bool {
+	u, ok := t.known[word]
+	return ok && u.action >= 0 && (u.shared || u.action != s.idx)
 }
 
-// identifying lists the words that identify an action, with weights:
-// template words (1, or 0.7 when only optional), aliases and value words
-// (1) and the title (0.6). free lists the template and alias words, which
-// name the action rather than a value of it.
-func identifying(s *spec) (words []weighted, free []string) {
+// wordWalker walks the vocabulary words of actions, reusing its buffers.
+type wordWalker struct {
+	buf []string
+	tw  []tplWord
+}
+
+// each calls fn for every vocabulary word of s with its weight: template
+// words (1, or 0.7 when only optional), aliases and value words (1), the
+// title (0.6) and, when full, examples (0.5) and the description (0.3).
+// free marks template and alias words, which name the action rather than
+// a value of it.
+func (ww *wordWalker) each(s *spec, full bool, fn func(word string, w float64, free bool)) {
 	m := s.m
-	var buf []string
-	add := func(text string, w float64, isFree bool) {
-		buf = appendVocabWords(buf[:0], text)
-		for _, word := range buf {
-			if stopwords[word] || word == "," || strings.HasPrefix(word, "{") {
-				continue
+	add := func(text string, w float64, free bool) {
+		ww.buf = appendVocabWords(ww.buf[:0], text)
+		for _, word := range ww.buf {
+			if !stopwords[word] && word != "," && !strings.HasPrefix(word, "{") {
+				fn(word, w, free)
 			}
-			words = append(words, weighted{word, w})
-		}
-		if isFree {
-			free = append(free, buf...)
 		}
 	}
 	// Words a template requires are stronger evidence than words it only
 	// allows.
-	var tw []tplWord
+	ww.tw = ww.tw[:0]
 	for _, tpl := range s.templates {
-		for _, x := range tpl.vocab {
-			i := slices.IndexFunc(tw, func(y tplWord) bool { return y.word == x.word })
-			switch {
-			case i < 0:
-				tw = append(tw, x)
-			case !x.optional:
-				tw[i].optional = false
-			}
-		}
+		ww.tw = literalWords(tpl.seq, false, ww.tw)
 	}
-	for _, x := range tw {
+	for _, x := range ww.tw {
 		w := 1.0
 		if x.optional {
 			w = 0.7
@@ -161,89 +189,108 @@ func identifying(s *spec) (words []weighted, free []string) {
 		}
 	}
 	add(m.Title, 0.6, false)
-	return words, free
+	if full {
+		for _, ex := range m.Examples {
+			add(ex.Text, 0.5, false)
+		}
+		add(m.Description, 0.3, false)
+	}
 }
 
-// posting is one action's weight for a word.
-type posting struct {
-	action string
-	w      float64
+// postings returns the vocabulary entry of a word stem.
+func (t *Translator) postings(stem string) (stemPostings, bool) {
+	id, ok := t.stems[stem]
+	if !ok {
+		return stemPostings{}, false
+	}
+	return t.vocab[id], true
 }
 
-// weight is an action's weight for a word stem.
-func (t *Translator) weight(stem, action string) (float64, bool) {
-	for _, p := range t.vocab[stem] {
-		if p.action == action {
-			return p.w, true
+// weight is an action's posting for a word stem.
+func (t *Translator) weight(stem string, s *spec) (posting, bool) {
+	sp, _ := t.postings(stem)
+	for _, p := range sp.posts {
+		if p.spec == s.idx {
+			return p, true
 		}
 	}
-	return 0, false
+	return posting{}, false
 }
 
 // vocabulary builds the weighted vocabulary T2 ranks with, once: the
-// identifying words plus examples (0.5) and the description (0.3).
+// identifying words plus examples and descriptions. The postings of all
+// stems share one block.
 func (t *Translator) vocabulary() {
 	t.vocabOnce.Do(func() {
-		t.vocab = make(map[string][]posting, 1024)
-		t.valueOnly = map[string]map[string]bool{}
-		var buf, nonValue []string
+		type entry struct {
+			stem int32
+			p    posting
+		}
+		t.stems = make(map[string]int32, 640)
+		entries := make([]entry, 0, 2560)
+		var walk wordWalker
+		var free []string
 		for _, s := range t.specs {
-			name := s.m.Name
-			add := func(word string, w float64) {
+			free = free[:0]
+			walk.each(s, true, func(word string, w float64, isFree bool) {
 				st := stem(word)
-				ps := t.vocab[st]
-				for i := range ps {
-					if ps[i].action == name {
-						if ps[i].w < w {
-							ps[i].w = w
-						}
-						return
-					}
+				id, ok := t.stems[st]
+				if !ok {
+					id = int32(len(t.stems))
+					t.stems[st] = id
 				}
-				t.vocab[st] = append(ps, posting{action: name, w: w})
-			}
-			for _, ww := range s.words {
-				add(ww.word, ww.w)
-			}
-			addText := func(text string, w float64) {
-				buf = appendVocabWords(buf[:0], text)
-				for _, word := range buf {
-					if !stopwords[word] && word != "," && !strings.HasPrefix(word, "{") {
-						add(word, w)
-					}
+				entries = append(entries, entry{id, posting{spec: s.idx, w: w}})
+				if isFree {
+					free = append(free, st)
 				}
-			}
-			for _, ex := range s.m.Examples {
-				addText(ex.Text, 0.5)
-			}
-			addText(s.m.Description, 0.3)
+			})
 			// Words an action knows only as target values bind a field but
-			// do not identify the action.
-			nonValue = nonValue[:0]
-			for _, w := range s.free {
-				nonValue = append(nonValue, stem(w))
-			}
+			// do not identify the action; the mark carries no weight.
 			for _, vws := range s.values {
 				for _, vw := range vws {
 					for _, w := range vw.words {
-						if st := stem(w); !slices.Contains(nonValue, st) {
-							if t.valueOnly[st] == nil {
-								t.valueOnly[st] = map[string]bool{}
-							}
-							t.valueOnly[st][name] = true
+						st := stem(w)
+						if id, ok := t.stems[st]; ok && !slices.Contains(free, st) {
+							entries = append(entries, entry{id, posting{spec: s.idx, valueOnly: true, w: -1}})
 						}
 					}
 				}
 			}
 		}
-		t.idf = make(map[string]float64, len(t.vocab))
-		for w, acts := range t.vocab {
-			t.idf[w] = math.Log(1 + float64(t.n)/float64(len(acts)))
+		start := make([]int32, len(t.stems)+1)
+		for _, e := range entries {
+			start[e.stem+1]++
+		}
+		for i := 1; i < len(start); i++ {
+			start[i] += start[i-1]
+		}
+		posts := make([]posting, len(entries))
+		next := slices.Clone(start)
+		for _, e := range entries {
+			posts[next[e.stem]] = e.p
+			next[e.stem]++
+		}
+		t.vocab = make([]stemPostings, len(t.stems))
+		for id := range t.vocab {
+			// An action's entries for a stem are adjacent (actions were
+			// walked in order): merge them to the highest weight.
+			ps := posts[start[id]:start[id+1]]
+			out := ps[:0]
+			for _, p := range ps {
+				if n := len(out); n > 0 && out[n-1].spec == p.spec {
+					out[n-1].w = max(out[n-1].w, p.w)
+					out[n-1].valueOnly = out[n-1].valueOnly || p.valueOnly
+					continue
+				}
+				out = append(out, p)
+			}
+			out = slices.DeleteFunc(out, func(p posting) bool { return p.w < 0 })
+			t.vocab[id] = stemPostings{idf: math.Log(1 + float64(t.n)/float64(len(out))), posts: out}
 		}
 	})
 }
 
-func (t *Translator) vocabHas(w string) bool { return t.known[w] }
+func (t *Translator) vocabHas(w string) bool { _, ok := t.known[w]; return ok }
 
 // timeDependent reports a step with a time or date field.
 func (t *Translator) timeDependent(st Step) bool {
@@ -606,16 +653,13 @@ func (t *Translator) best(toks []token, now time.Time) *candidate {
 func (t *Translator) tier1(toks []token, now time.Time) *candidate {
 	var best *candidate
 	bestLits, bestTypos := -1, 0
+	pres := newPresence(toks, t.vocabHas)
 	for _, s := range t.specs {
 		for _, tpl := range s.templates {
-			otherWord := func(w string) bool {
-				for a := range t.literal[w] {
-					if a != s.m.Name {
-						return true
-					}
-				}
-				return false
+			if !pres.possible(tpl.seq) {
+				continue
 			}
+			otherWord := func(w string) bool { return t.literalElsewhere(w, s) }
 			m := tpl.matchAll(toks, t.vocabHas, s.acceptSpan(toks, now, otherWord, t.AppExists))
 			if m == nil || m.literals == 0 {
 				continue
@@ -667,7 +711,7 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 	stems := make([]string, len(words))
 	for _, i := range content {
 		st := stem(words[i])
-		if _, ok := t.vocab[st]; !ok && !t.known[words[i]] && len(words[i]) >= 4 {
+		if _, ok := t.stems[st]; !ok && !t.vocabHas(words[i]) && len(words[i]) >= 4 {
 			if fix := t.correct(words[i]); fix != "" {
 				st = stem(fix)
 			}
@@ -676,8 +720,8 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 	}
 	total := 0.0
 	for _, i := range content {
-		if idf, ok := t.idf[stems[i]]; ok {
-			total += idf
+		if sp, ok := t.postings(stems[i]); ok {
+			total += sp.idf
 		} else {
 			total += maxIDF
 		}
@@ -690,8 +734,8 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 	for _, s := range t.specs {
 		sc := 0.0
 		for _, i := range content {
-			if w, ok := t.weight(stems[i], s.m.Name); ok {
-				sc += w * t.idf[stems[i]]
+			if p, ok := t.weight(stems[i], s); ok {
+				sc += p.w * t.vocab[t.stems[stems[i]]].idf
 			}
 		}
 		if sc > 0 {
@@ -712,15 +756,16 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 		for _, i := range content {
 			// Words only from descriptions and examples rank an action
 			// but do not explain a word: they may be slot content.
-			if w, ok := t.weight(stems[i], r.s.m.Name); ok && w >= 0.6 {
+			if p, ok := t.weight(stems[i], r.s); ok && p.w >= 0.6 {
 				used[i] = true
-				if t.valueOnly[stems[i]][r.s.m.Name] || genericWords[words[i]] {
+				if p.valueOnly || genericWords[words[i]] {
 					continue
 				}
-				if t.idf[stems[i]] >= anchorIDF {
+				idf := t.vocab[t.stems[stems[i]]].idf
+				if idf >= anchorIDF {
 					anchor = true
 				}
-				if t.idf[stems[i]] >= strongIDF && stems[i] == stem(words[i]) {
+				if idf >= strongIDF && stems[i] == stem(words[i]) {
 					strong = true
 				}
 			}
