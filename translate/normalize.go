@@ -60,7 +60,8 @@ var apostrophes = strings.NewReplacer("’", "'", "‘", "'")
 
 // normWord lower-cases a word and folds typographic quotes.
 func normWord(w string) string {
-	if strings.ContainsAny(w, "’‘") {
+	// ’ and ‘ both start with the byte 0xE2 in UTF-8.
+	if strings.IndexByte(w, 0xE2) >= 0 && strings.ContainsAny(w, "’‘") {
 		w = apostrophes.Replace(w)
 	}
 	return lowerASCII(w)
