@@ -3,6 +3,7 @@ package translate
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,7 +118,13 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists func(str
 					return false
 				}
 			}
-		case kText, kArgv, kTags:
+		case kText:
+			// A title or note of function words only ("on the", "it") is
+			// words the template did not expect, not a title.
+			return j-i <= 40 && slices.ContainsFunc(b.words[i:j], func(w string) bool {
+				return !stopwords[w] && w != "on" && w != "off" && w != "about" && w != "or" && w != "then"
+			})
+		case kArgv, kTags:
 			return j-i <= 40
 		}
 		return true

@@ -205,3 +205,19 @@ func BenchmarkCompile(b *testing.B) {
 		New(cat).vocabulary()
 	}
 }
+
+// TestTitleNeedsAWord checks that a free-text slot does not take only
+// function words: "schedule on the 14th" names no event to create.
+func TestTitleNeedsAWord(t *testing.T) {
+	tr := New(testCatalog(t))
+	p := tr.Translate("my schedule on the 14th", testNow)
+	for _, st := range p.Steps {
+		if st.Action == "calendar.event.create" {
+			t.Fatalf("read as creating an event: %s", st.Target)
+		}
+	}
+	p = tr.Translate("schedule a dentist visit on the 14th at 10", testNow)
+	if p.Status != Ready || len(p.Steps) != 1 || p.Steps[0].Action != "calendar.event.create" {
+		t.Fatalf("%+v", p)
+	}
+}
