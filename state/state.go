@@ -47,6 +47,11 @@ CREATE INDEX approvals_action ON approvals(action_id);
 // Store is the action store.
 type Store struct {
 	db *sql.DB
+	// write admits one writer of this process at a time. SQLite allows
+	// one writer anyway; queueing here, in order, replaces many
+	// connections polling the lock with backoff, where one unlucky writer
+	// could wait past the busy timeout while hundreds of actions run.
+	write chan struct{}
 }
 
 // ErrNotFound is returned for an unknown action or approval.
@@ -62,7 +67,18 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, write: make(chan struct{}, 1)}, nil
+}
+
+// exec runs a write statement, waiting for this process's other writers.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	select {
+	case s.write <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.write }()
+	return s.db.ExecContext(ctx, query, args...)
 }
 
 // Close closes the database.
@@ -85,7 +101,7 @@ func (s *Store) Insert(ctx context.Context, env *action.Envelope) error {
 	if env.Identity.ParentActionID != "" {
 		parent = env.Identity.ParentActionID
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO actions(id, idempotency_key, request_hash, action, state, correlation_id, parent_id, created_at, updated_at, envelope)
+	_, err = s.exec(ctx, `INSERT INTO actions(id, idempotency_key, request_hash, action, state, correlation_id, parent_id, created_at, updated_at, envelope)
 		VALUES(?,?,?,?,?,?,?,?,?,?)`,
 		env.Identity.ActionID, key, env.RequestHash, env.Request.Action, string(env.Execution.State),
 		env.Identity.CorrelationID, parent, env.Identity.CreatedAt.UTC().Format(timeFmt), env.Execution.UpdatedAt.UTC().Format(timeFmt), blob)
@@ -107,7 +123,7 @@ func (s *Store) Update(ctx context.Context, env *action.Envelope, from action.St
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE actions SET state=?, updated_at=?, envelope=? WHERE id=? AND state=?`,
+	res, err := s.exec(ctx, `UPDATE actions SET state=?, updated_at=?, envelope=? WHERE id=? AND state=?`,
 		string(env.Execution.State), env.Execution.UpdatedAt.UTC().Format(timeFmt), blob, env.Identity.ActionID, string(from))
 	if err != nil {
 		return fmt.Errorf("state: update %s: %w", env.Identity.ActionID, err)
@@ -215,7 +231,7 @@ type Approval struct {
 
 // InsertApproval stores a grant.
 func (s *Store) InsertApproval(ctx context.Context, a Approval) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO approvals(id, action_id, request_hash, approver, created_at, expires_at) VALUES(?,?,?,?,?,?)`,
+	_, err := s.exec(ctx, `INSERT INTO approvals(id, action_id, request_hash, approver, created_at, expires_at) VALUES(?,?,?,?,?,?)`,
 		a.ID, a.ActionID, a.RequestHash, a.Approver, a.CreatedAt.UTC().Format(timeFmt), a.ExpiresAt.UTC().Format(timeFmt))
 	if err != nil {
 		return fmt.Errorf("state: approval: %w", err)
@@ -226,7 +242,7 @@ func (s *Store) InsertApproval(ctx context.Context, a Approval) error {
 // ConsumeApproval marks an approval used if it is unused, unexpired, for
 // this action and exactly this request hash. It reports whether it did.
 func (s *Store) ConsumeApproval(ctx context.Context, id, actionID, requestHash string, now time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE approvals SET consumed_at=? WHERE id=? AND action_id=? AND request_hash=? AND consumed_at IS NULL AND expires_at > ?`,
+	res, err := s.exec(ctx, `UPDATE approvals SET consumed_at=? WHERE id=? AND action_id=? AND request_hash=? AND consumed_at IS NULL AND expires_at > ?`,
 		now.UTC().Format(timeFmt), id, actionID, requestHash, now.UTC().Format(timeFmt))
 	if err != nil {
 		return false, fmt.Errorf("state: consume approval: %w", err)
