@@ -34,3 +34,15 @@ func testCatalog(t testing.TB) []action.Manifest {
 	}
 	return reg.Catalog().All()
 }
+
+// TestCatalogTemplatesCompile checks every shipped template: one that
+// does not compile would be dropped silently and its phrasing lost.
+func TestCatalogTemplatesCompile(t *testing.T) {
+	for _, m := range testCatalog(t) {
+		for _, u := range m.Utterances {
+			if _, err := compileTemplate(newArena(len(u)), m.Name, u); err != nil {
+				t.Errorf("%s: %v", m.Name, err)
+			}
+		}
+	}
+}

@@ -189,6 +189,10 @@ func (p *tplParser) seq(depth int) ([]elem, error) {
 			for j < len(p.s) && !isTemplateSyntax(p.s[j]) {
 				j++
 			}
+			if j == p.i {
+				// Only a stray '}' ends a word before it starts.
+				return nil, fmt.Errorf("unexpected %q", c)
+			}
 			w := strings.Trim(normWord(p.s[p.i:j]), ".,;:!?\"'")
 			if ex, ok := contractions[w]; ok {
 				for _, e := range ex {

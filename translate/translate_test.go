@@ -221,3 +221,33 @@ func TestTitleNeedsAWord(t *testing.T) {
 		t.Fatalf("%+v", p)
 	}
 }
+
+// FuzzTemplate compiles arbitrary template text: it must compile or fail
+// with an error, and what compiles must match utterances without
+// panicking, whatever the nesting.
+func FuzzTemplate(f *testing.F) {
+	for _, s := range []string{
+		"(enable|turn on) dark (mode|theme) => mode=dark",
+		"set [the] brightness to {percent}",
+		"[a|an [very] (b|c)] {x} ((d)) => k=v, j=w",
+		"((((((((((a))))))))))", "[", "(a|", "{", "{}", "a => b", "x ] y",
+	} {
+		f.Add(s, "turn on the dark mode")
+	}
+	f.Fuzz(func(t *testing.T, src, text string) {
+		if len(src) > 500 || len(text) > 500 {
+			return
+		}
+		tpl, err := compileTemplate(newArena(len(src)), "x.y", src)
+		if err != nil {
+			return
+		}
+		toks := stripFiller(expand(tokenize(text)))
+		pres := newPresence(toks, nil)
+		possible := pres.possible(tpl.seq)
+		m := tpl.matchAll(toks, nil, nil)
+		if m != nil && m.literals > 0 && !possible {
+			t.Fatalf("%q matched %q, but the presence check said it could not", src, text)
+		}
+	})
+}
