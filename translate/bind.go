@@ -96,6 +96,13 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists func(str
 			if appExists != nil && appExists(origJoin(toks[i:j])) {
 				return true
 			}
+			// A path ("budget.xlsx", "~/docs") is a file to open and a
+			// flag ("-la") belongs to a command line, neither an app.
+			for _, t := range toks[i:j] {
+				if strings.ContainsRune(t.orig, '/') || strings.HasPrefix(t.orig, "-") || strings.HasPrefix(t.orig, "~") || pathLike.MatchString(t.orig) && strings.Contains(t.orig, ".") {
+					return false
+				}
+			}
 			// An app Noema cannot find is taken only as a short name.
 			if j-i > 2 {
 				return false
@@ -119,11 +126,10 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists func(str
 				}
 			}
 		case kText:
-			// A title or note of function words only ("on the", "it") is
-			// words the template did not expect, not a title.
-			return j-i <= 40 && slices.ContainsFunc(b.words[i:j], func(w string) bool {
-				return !stopwords[w] && w != "on" && w != "off" && w != "about" && w != "or" && w != "then"
-			})
+			// A title or note of function or vague words only ("on the",
+			// "anything") is words the template did not expect; an
+			// optional field may take them as saying nothing (see span).
+			return j-i <= 40 && (!f.required || !vague(b.words[i:j]))
 		case kArgv, kTags:
 			return j-i <= 40
 		}
@@ -199,6 +205,11 @@ func (b *binding) span(name string, sp [2]int) bool {
 	ok := true
 	switch f.kind {
 	case kText, kApp:
+		if f.kind == kText && !f.required && vague(words) {
+			// "do I have anything on Thursday": no query at all.
+			b.mark(sp[0], sp[1])
+			return true
+		}
 		text := strings.TrimSpace(origJoin(trimStop(toks)))
 		v, ok = text, text != ""
 	case kPath:
@@ -230,7 +241,7 @@ func (b *binding) span(name string, sp [2]int) bool {
 		}
 		v, ok = tags, len(tags) > 0
 	case kTime:
-		t, n, day, good := parseWhenDay(words, b.now)
+		t, n, day, good := parseWhenMorning(words, b.now, b.wakeUp())
 		v, ok = b.timeValue(f.name, t, day), good && n == len(words)
 	case kDuration, kMinutes:
 		d, n, good := parseDuration(words)
@@ -282,10 +293,18 @@ func (b *binding) span(name string, sp [2]int) bool {
 		val, found := b.polarity(f, sp[0], sp[1])
 		v, ok = val, found
 		for _, w := range words {
-			if !onWords[w] && !offWords[w] && !stopwords[w] && w != "back" && w != "mute" && w != "unmute" && w != "muted" && w != "silence" {
+			// "shut off the wifi": shut is only a verb for the switch.
+			if !onWords[w] && !offWords[w] && !stopwords[w] && w != "back" && w != "mute" && w != "unmute" && w != "muted" && w != "silence" && w != "shut" {
 				ok = false
 			}
 		}
+	}
+	if str, isStr := v.(string); ok && isStr && !f.allows(str) {
+		// The words are meant for this field ("forget my locker code"),
+		// but they are not a value it takes: the field stays missing and
+		// the question for it is asked.
+		b.mark(sp[0], sp[1])
+		return true
 	}
 	if !ok {
 		b.bad = "could not read " + name + " from \"" + origJoin(toks) + "\""
@@ -294,6 +313,26 @@ func (b *binding) span(name string, sp [2]int) bool {
 	b.target[name] = v
 	b.mark(sp[0], sp[1])
 	return true
+}
+
+// vagueWords name nothing in particular: alone they are no title, note
+// or query ("do I have anything on Thursday").
+var vagueWords = map[string]bool{
+	"on": true, "off": true, "about": true, "or": true, "then": true,
+	"anything": true, "something": true, "everything": true, "stuff": true, "things": true,
+}
+
+// vague reports words that are all function or vague words.
+func vague(words []string) bool {
+	return !slices.ContainsFunc(words, func(w string) bool { return !stopwords[w] && !vagueWords[w] })
+}
+
+// wakeUp reports a request to be woken, whose bare hours are in the
+// morning.
+func (b *binding) wakeUp() bool {
+	return slices.ContainsFunc(b.words, func(w string) bool {
+		return w == "wake" || w == "waking" || w == "wakeup" || w == "wake-up"
+	})
 }
 
 func (b *binding) mark(i, j int) {
@@ -515,7 +554,7 @@ func (b *binding) generic(f *field) {
 			if i > 0 && !b.used[i-1] && (b.words[i-1] == "at" || b.words[i-1] == "on" || b.words[i-1] == "by") {
 				start = i - 1
 			}
-			t, m, day, ok := parseWhenDay(b.words[start:], b.now)
+			t, m, day, ok := parseWhenMorning(b.words[start:], b.now, b.wakeUp())
 			if ok && !b.anyUsed(start, start+m) {
 				b.target[f.name] = b.timeValue(f.name, t, day)
 				b.mark(start, start+m)

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/noema-project/noema/action"
@@ -9,10 +10,12 @@ import (
 	"github.com/noema-project/noema/adapters/files"
 	"github.com/noema-project/noema/adapters/memory"
 	"github.com/noema-project/noema/adapters/network"
+	"github.com/noema-project/noema/adapters/objects"
 	"github.com/noema-project/noema/adapters/power"
 	"github.com/noema-project/noema/adapters/shell"
 	"github.com/noema-project/noema/adapters/system"
 	"github.com/noema-project/noema/adapters/timekeeping"
+	"github.com/noema-project/noema/objfs"
 	"github.com/noema-project/noema/verify"
 )
 
@@ -27,6 +30,7 @@ func testCatalog(t testing.TB) []action.Manifest {
 		desktop.New(desktop.Options{}), files.New(files.Options{Home: home, CheckpointDir: home}), shell.New(shell.Options{Home: home}),
 		power.New(power.Options{}), network.New(network.Options{}), system.New(system.Options{}),
 		timekeeping.New(timekeeping.Options{Home: home}), memory.New(memory.Options{Home: home}),
+		objects.New(objects.Options{Store: objfs.Options{Dir: filepath.Join(home, "objects")}, Home: home}),
 	} {
 		if err := reg.Install(m); err != nil {
 			t.Fatal(err)

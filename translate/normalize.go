@@ -102,9 +102,10 @@ var leadingFiller = [][]string{
 	{"go", "ahead", "and"}, {"just"}, {"quickly"}, {"for", "me"},
 }
 
+// Longer fillers come first: "right now" goes whole, not as "now".
 var trailingFiller = [][]string{
-	{"please"}, {"for", "me"}, {"thanks"}, {"thank", "you"}, {"now"}, {"right", "now"}, {"asap"}, {"if", "you", "can"},
-	{"thx"},
+	{"if", "you", "can"}, {"for", "a", "while"}, {"right", "now"}, {"for", "now"}, {"for", "me"}, {"thank", "you"},
+	{"please"}, {"thanks"}, {"now"}, {"asap"}, {"thx"},
 }
 
 // stripFiller removes politeness at the edges and reports how many

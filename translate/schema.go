@@ -2,8 +2,10 @@ package translate
 
 import (
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/noema-project/noema/action"
 )
@@ -38,6 +40,27 @@ type field struct {
 	required bool
 	min, max *float64
 	desc     string
+	pattern  *pattern // nil when the schema gives none
+}
+
+// pattern is a field's regular expression, compiled when first needed:
+// most requests never bind the few fields that have one.
+type pattern struct {
+	src  string
+	once sync.Once
+	re   *regexp.Regexp
+}
+
+// allows reports whether v may be the field's value as far as its
+// pattern says; a pattern that does not compile allows everything (the
+// catalog's validator is the authority).
+func (f *field) allows(v string) bool {
+	p := f.pattern
+	if p == nil {
+		return true
+	}
+	p.once.Do(func() { p.re, _ = regexp.Compile(p.src) })
+	return p.re == nil || p.re.MatchString(v)
 }
 
 // spec is what the translator knows about one action.
@@ -70,6 +93,7 @@ type schemaNode struct {
 	Minimum    *float64              `json:"minimum"`
 	Maximum    *float64              `json:"maximum"`
 	Desc       string                `json:"description"`
+	Pattern    string                `json:"pattern"`
 	Items      *schemaNode           `json:"items"`
 }
 
@@ -117,6 +141,9 @@ func newSpec(m action.Manifest, a *arena) *spec {
 	for _, name := range names {
 		n := props[name]
 		f := field{name: name, typ: typeName(n.Type), required: req[name], min: n.Minimum, max: n.Maximum, desc: n.Desc}
+		if n.Pattern != "" {
+			f.pattern = &pattern{src: n.Pattern}
+		}
 		for _, e := range n.Enum {
 			if str, ok := e.(string); ok {
 				f.enum = append(f.enum, str)
@@ -285,6 +312,9 @@ func (s *spec) question(name string) string {
 	}
 	if name == "pid" {
 		return "Which process (a pid or a name)?"
+	}
+	if f.desc != "" {
+		return "What " + strings.ReplaceAll(name, "_", " ") + "? " + strings.ToUpper(f.desc[:1]) + f.desc[1:]
 	}
 	return "What " + strings.ReplaceAll(name, "_", " ") + "?"
 }

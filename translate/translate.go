@@ -385,6 +385,7 @@ type candidate struct {
 	conf     float64
 	coverage float64 // share of content words explained by vocabulary or typed values
 	absorbed float64 // share taken by free text
+	words    int     // content words read (T2)
 	tier     string
 	anchor   bool
 	strong   bool // an explaining word belongs to very few actions
@@ -630,6 +631,10 @@ func verdict(c *candidate) (Status, []string) {
 	switch {
 	case c.anchor && c.coverage >= 0.7 && len(c.missing) == 0 && c.conf >= 0.6 && !c.foreignVerb:
 		return Ready, nil
+	case !c.foreignVerb && c.words >= 3 && c.coverage >= 0.99 && c.score >= 0.95 && len(c.missing) == 0:
+		// No word is rare enough to name the action alone, but every word
+		// belongs to it ("show me the list of running programs").
+		return Ready, nil
 	case c.strong && !c.foreignVerb && c.coverage >= 0.4 && c.coverage+c.absorbed >= 0.99 && c.score >= 0.15 && len(c.missing) == 0:
 		// The action's words are there and the rest is its free text
 		// ("remind me to water the plants in an hour").
@@ -793,6 +798,7 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 		first := content[0]
 		c.foreignVerb = !question && !b.explained(first) && (!b.text[first] || lookingVerbs[words[first]])
 		c.coverage = float64(explained) / float64(len(content))
+		c.words = len(content)
 		c.absorbed = float64(absorbed) / float64(len(content))
 		c.conf = 0.5*r.score + 0.5*(c.coverage+0.5*c.absorbed)
 		// A question asks for information: between readings of the same

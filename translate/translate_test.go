@@ -251,3 +251,39 @@ func FuzzTemplate(f *testing.F) {
 		}
 	})
 }
+
+// TestEverydayPhrasings checks phrasings a person uses without thinking
+// of the catalog's words: absolute levels said with "up/down to", verbs
+// for switches ("shut off", "get out of"), fillers at the end, files and
+// command lines where an app name was possible, and wake-up times.
+func TestEverydayPhrasings(t *testing.T) {
+	tr := New(testCatalog(t))
+	cases := []struct {
+		text string
+		w    want
+	}{
+		{"could you turn the screen brightness down to a quarter", want{Ready, []string{"desktop.brightness.set"}, map[string]any{"percent": 25}}},
+		{"crank the volume all the way up", want{Ready, []string{"desktop.volume.set"}, map[string]any{"percent": 100}}},
+		{"shut off wifi", want{Ready, []string{"network.wifi.set"}, map[string]any{"enabled": false}}},
+		{"get out of airplane mode", want{Ready, []string{"network.airplane.set"}, map[string]any{"enabled": false}}},
+		{"stop notifications for now", want{Ready, []string{"desktop.dnd.set"}, map[string]any{"enabled": true}}},
+		{"mute the sound right now", want{Ready, []string{"desktop.volume.mute"}, map[string]any{"muted": true}}},
+		{"open budget.xlsx", want{Ready, []string{"fs.open"}, map[string]any{"path": "budget.xlsx"}}},
+		{"run ls -la", want{Ready, []string{"shell.run"}, map[string]any{"argv": []string{"ls", "-la"}}}},
+		{"show the contents of todo.txt", want{Ready, []string{"fs.read"}, map[string]any{"path": "todo.txt"}}},
+		{"wake me up at 6:30 tomorrow", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-03T06:30:00Z"}}},
+		{"wake me at 7", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-03T07:00:00Z"}}},
+		{"remind me at 5 to call mom", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-02T17:00:00Z"}}},
+		{"do i have anything on thursday", want{Ready, []string{"calendar.event.list"}, map[string]any{"from": "2026-03-05T00:00:00Z"}}},
+		{"show me the list of running programs", want{Ready, []string{"process.list"}, nil}},
+		{"forget my locker code", want{Clarify, nil, nil}},
+	}
+	for _, c := range cases {
+		check(t, tr, c.text, c.w)
+	}
+	// A query of vague words is no query.
+	p := tr.Translate("do i have anything on thursday", testNow)
+	if strings.Contains(string(p.Steps[0].Target), "query") {
+		t.Errorf("vague query kept: %s", p.Steps[0].Target)
+	}
+}

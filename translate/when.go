@@ -131,6 +131,9 @@ type when struct {
 	offset   time.Duration
 	relative bool
 	atCue    bool // the words just before said "at" or "by"
+	// morning reads a bare hour as the morning: one is woken at 6:30,
+	// not at half past six in the evening.
+	morning bool
 }
 
 // parseWhen reads a date/time expression at the start of words (with its
@@ -145,7 +148,13 @@ func parseWhen(words []string, now time.Time) (time.Time, int, bool) {
 // of day ("on friday"), which a range reads as the whole day rather than
 // as nine in the morning.
 func parseWhenDay(words []string, now time.Time) (t time.Time, n int, wholeDay, ok bool) {
-	var w when
+	return parseWhenMorning(words, now, false)
+}
+
+// parseWhenMorning is parseWhenDay; morning reads a bare hour as the
+// morning (see when.morning).
+func parseWhenMorning(words []string, now time.Time, morning bool) (t time.Time, n int, wholeDay, ok bool) {
+	w := when{morning: morning}
 	i := 0
 	progress := true
 	used := 0
@@ -439,7 +448,7 @@ func (w *when) resolve(now time.Time) time.Time {
 		return now.Add(w.offset).Truncate(time.Second)
 	}
 	hour, minute := w.hour, w.minute
-	if w.hasTime && !w.explicit && hour >= 1 && hour <= 6 {
+	if w.hasTime && !w.explicit && !w.morning && hour >= 1 && hour <= 6 {
 		// "at 3" for an appointment means the afternoon.
 		hour += 12
 	}
@@ -452,7 +461,7 @@ func (w *when) resolve(now time.Time) time.Time {
 	}
 	t := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, now.Location())
 	if !t.After(now) {
-		if !w.explicit && hour < 12 && t.Add(12*time.Hour).After(now) {
+		if !w.explicit && !w.morning && hour < 12 && t.Add(12*time.Hour).After(now) {
 			// "at 9" said at 10 am: this evening.
 			return t.Add(12 * time.Hour)
 		}

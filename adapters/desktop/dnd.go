@@ -22,8 +22,8 @@ func doNotDisturb(m *Module) *toggle {
 			Utterances: []string{
 				"(turn|switch) (on|off) do not disturb",
 				"(enable|disable|activate|deactivate) (do not disturb|dnd|focus mode)",
-				"(silence|mute|hide|pause) [all] (notifications|banners|popups)",
-				"(show|allow|resume|unmute) [the] (notifications|banners|popups) [again]",
+				"(silence|mute|hide|pause|stop|block) [all] [the|my] (notifications|banners|popups|alerts) [for now|for a while] => enabled=true",
+				"(show|allow|resume|unmute) [the|my] (notifications|banners|popups|alerts) [again] => enabled=false",
 				"(set|switch) do not disturb [to] {enabled}",
 				"(stop|don't let) [the] (notifications|popups) (bother|interrupt|disturb) me",
 			},

@@ -41,7 +41,7 @@ func (h *notify) Manifest() action.Manifest {
 		Rollback:     action.RollbackNone,
 		RollbackNote: "a notification that was shown cannot be unshown; it goes away when dismissed or when it expires",
 		Utterances: []string{
-			"(notify|alert) me [that|with] {title}",
+			"(notify|alert) me [that|with|saying] {title}",
 			"(show|send|display|pop up) a notification [saying|that says|with] {title}",
 			"(show|send) [me] a (notification|popup|desktop alert) titled {title} [saying|with body] {body}",
 			"notify {title}",

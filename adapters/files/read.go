@@ -32,9 +32,13 @@ func (h *readH) Manifest() action.Manifest {
 		Verification: "the content returned hashes to the file's content",
 		Rollback:     action.RollbackNone, RollbackNote: "reading changes nothing",
 		ReadOnly: true, PathFields: []string{"path"},
-		Utterances: []string{"(read|show|open|print|display|cat) [me] [the] [file] {path}", "what is in {path}"},
-		Examples:   []action.Example{{Text: "show me notes.txt", Target: json.RawMessage(`{"path":"notes.txt"}`)}},
-		Owner:      "files",
+		Utterances: []string{
+			"(read|show|open|print|display|cat) [me] [the] [file] {path}",
+			"(read|show|print|display|give) [me] [the] (contents|content) of [the] [file] {path}",
+			"what is in {path}",
+		},
+		Examples: []action.Example{{Text: "show me notes.txt", Target: json.RawMessage(`{"path":"notes.txt"}`)}},
+		Owner:    "files",
 	}
 }
 

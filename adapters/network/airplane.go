@@ -33,6 +33,7 @@ func (h *airplaneSet) Manifest() action.Manifest {
 			"{enabled} (airplane|aeroplane|flight|plane) mode",
 			"switch (airplane|aeroplane|flight) mode {enabled}",
 			"put [the] (computer|laptop|machine) in (airplane|flight) mode",
+			"(leave|exit|get out of|come out of|take [the] (computer|laptop|machine) out of) (airplane|aeroplane|flight|plane) mode => enabled=false",
 		},
 		Examples: []action.Example{
 			{Text: "turn on airplane mode", Target: json.RawMessage(`{"enabled":true}`)},

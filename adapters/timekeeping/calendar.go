@@ -282,6 +282,8 @@ func (h *eventList) Manifest() action.Manifest {
 			"(show|list) [my] (events|meetings|appointments) (from|between) {from} (to|and|until) {to}",
 			"what (meetings|events|appointments) do i have (on|from) {from}",
 			"am i (busy|free) (between|from) {from} (and|to) {to}",
+			"am i (busy|free) [on|at|for] {from}",
+			"do i have (plans|events|meetings|appointments) [planned|scheduled|booked] (on|for|at) {from}",
 			"(when|what time) is [my|the] {query}",
 			"(when|what time) is [my|the] {query} (scheduled|planned|happening) [for|on]",
 			"(what|which) (meetings|events|appointments) do i have [on|for] {from}",
