@@ -56,7 +56,7 @@ var stopwords = map[string]bool{
 }
 
 var unitSuffix = regexp.MustCompile(`\.(service|socket|timer|target|mount|path|slice|scope|device|swap|automount)$`)
-var pathLike = regexp.MustCompile(`^(~|\.{1,2})?/|^[\w .@+-]*\.[A-Za-z0-9]{1,8}$`)
+var pathLike = regexp.MustCompile(`^(~|\.{1,2})?/|^[\w.@+-]+/|^[\w .@+-]*\.[A-Za-z0-9]{1,8}$`)
 
 // acceptSpan reports whether words toks[i:j] can be the value of field;
 // the template matcher tries other spans when not.
@@ -725,7 +725,16 @@ func (b *binding) generic(f *field) {
 			for _, i := range rest {
 				parts = append(parts, b.toks[i].orig)
 			}
-			b.target[f.name] = strings.Join(parts, " ")
+			// Words that are not a value the field takes (its pattern,
+			// or only vague words) leave it missing, so that the
+			// question for it is asked.
+			var words []string
+			for _, i := range rest {
+				words = append(words, b.words[i])
+			}
+			if v := strings.Join(parts, " "); f.allows(v) && (f.kind != kText || !vague(words)) {
+				b.target[f.name] = v
+			}
 		}
 		for _, i := range rest {
 			b.used[i], b.soft[i] = true, true

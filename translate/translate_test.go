@@ -277,9 +277,23 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"do i have anything on thursday", want{Ready, []string{"calendar.event.list"}, map[string]any{"from": "2026-03-05T00:00:00Z"}}},
 		{"show me the list of running programs", want{Ready, []string{"process.list"}, nil}},
 		{"forget my locker code", want{Clarify, nil, nil}},
+		{"forget everything", want{Clarify, nil, nil}},
+		{"light mode on", want{Ready, []string{"desktop.theme.set"}, map[string]any{"mode": "light"}}},
+		{"create an event called team sync on friday at 10am", want{Ready, []string{"calendar.event.create"}, map[string]any{"title": "team sync"}}},
+		{"move notes.txt to archive/notes.txt", want{Ready, []string{"fs.move"}, map[string]any{"to": "archive/notes.txt"}}},
+		{"make a copy of config.yaml called config.bak", want{Ready, []string{"fs.copy"}, map[string]any{"to": "config.bak"}}},
+		{"create a file called ideas.md with the text hello", want{Ready, []string{"fs.write"}, map[string]any{"path": "ideas.md", "content": "hello"}}},
+		{"run the command df -h", want{Ready, []string{"shell.run"}, map[string]any{"argv": []string{"df", "-h"}}}},
+		{"find pdfs about the budget", want{Ready, []string{"fs.search"}, nil}},
 	}
 	for _, c := range cases {
 		check(t, tr, c.text, c.w)
+	}
+	// A vague word ("anything") does not name an action on its own.
+	for _, st := range tr.Translate("i can't hear anything, turn it up", testNow).Steps {
+		if st.Action == "memory.recall" {
+			t.Errorf("a vague word named memory.recall: %s", st.Target)
+		}
 	}
 	// A query of vague words is no query.
 	p := tr.Translate("do i have anything on thursday", testNow)

@@ -45,6 +45,7 @@ func (h *themeSet) Manifest() action.Manifest {
 			"(switch|change|set) [the] (theme|appearance) to {mode}",
 			"(enable|turn on|switch to|use) light (mode|theme)",
 			"make [the] (desktop|screen|theme) {mode}",
+			"{mode} (mode|theme) [on]",
 		},
 		Examples: []action.Example{
 			{Text: "enable dark mode", Target: json.RawMessage(`{"mode":"dark"}`)},

@@ -19,7 +19,7 @@ func (h *copyH) Manifest() action.Manifest {
 		Description: "Copy a file or folder. A file it replaces is checkpointed; undo removes the copy.",
 		Schema:      fromToSchema(), Verification: "the copy exists and has the source's content",
 		Rollback: action.Checkpoint, PathFields: []string{"from", "to"},
-		Utterances: []string{"(copy|duplicate) {from} to {to}", "make a copy of {from} (in|at|as) {to}"},
+		Utterances: []string{"(copy|duplicate) {from} to {to}", "make a copy of {from} (in|at|as|called|named) {to}"},
 		Examples:   []action.Example{{Text: "copy report.txt to backup.txt", Target: json.RawMessage(`{"from":"report.txt","to":"backup.txt"}`)}},
 		Owner:      "files",
 	}

@@ -43,7 +43,7 @@ func (h *searchH) Manifest() action.Manifest {
 		ReadOnly: true,
 		Utterances: []string{
 			"(find|search for|look for|locate) [the] {limit} (documents|files|notes|papers|docs) (about|on|related to|concerning|mentioning) {query}",
-			"(find|search for|look for|locate) [my] (documents|files|notes|papers|docs) (about|on|related to|concerning|mentioning) {query}",
+			"(find|search for|look for|locate) [my|all] [the] (documents|files|notes|papers|docs|pdfs) (about|on|related to|concerning|mentioning) {query}",
 			"which [of my] (documents|files|notes) (talk|are) about {query}",
 			"(search|look through) my (files|documents|notes) for {query}",
 			"(show|give) me [the] {limit} (documents|files|notes) most (about|related to) {query}",

@@ -84,7 +84,7 @@ func (h *eventCreate) Manifest() action.Manifest {
 		Rollback:     action.IdempotentReverse,
 		RollbackNote: "undo deletes the event by its UID",
 		Utterances: []string{
-			"(create|add|schedule|put|book) [a|an] (meeting|event|appointment) {title} (at|on|for) {start}",
+			"(create|add|schedule|put|book|make) [a|an] (meeting|event|appointment) [called|named|titled] {title} (at|on|for) {start}",
 			"(create|add|schedule|put) {title} (in|on|to) [my] calendar (at|on|for) {start}",
 			"(schedule|book|plan) {title} (at|on|for) {start} for {duration_minutes} minutes",
 			"(add|put) [a|an] (meeting|event|appointment) (at|on) {start} (called|named|about) {title}",
