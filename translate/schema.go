@@ -314,6 +314,12 @@ func (s *spec) question(name string) string {
 		return "Which process (a pid or a name)?"
 	}
 	if f.desc != "" {
+		// A description that is itself a question ("what to be reminded
+		// of") asks best.
+		first, _, _ := strings.Cut(strings.ToLower(f.desc), " ")
+		if first == "what" || first == "which" || first == "who" || first == "when" || first == "how" {
+			return strings.ToUpper(f.desc[:1]) + strings.TrimRight(f.desc[1:], ".") + "?"
+		}
 		return "What " + strings.ReplaceAll(name, "_", " ") + "? " + strings.ToUpper(f.desc[:1]) + f.desc[1:]
 	}
 	return "What " + strings.ReplaceAll(name, "_", " ") + "?"

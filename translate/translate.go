@@ -414,7 +414,14 @@ func (t *Translator) segments(toks []token, now time.Time, depth int, prev []tok
 		// A retrieval reading of words with a conjunction in them may be
 		// two requests read as one ("switch off wifi, bluetooth and turn on
 		// airplane mode"); the split wins when every part reads.
-		if steps, qs, st := t.split(toks, now, depth, prev); st == Ready {
+		steps, qs, st := t.split(toks, now, depth, prev)
+		switch {
+		case st == Ready:
+			return steps, qs, st
+		case st == Partial && len(steps) > 0 && best.coverage < 1:
+			// The one reading leaves words out ("turn on wifi and open
+			// it" is not one Wi-Fi request): do the part that reads and
+			// ask about the rest rather than drop it.
 			return steps, qs, st
 		}
 		return stepsOf(best, toks, status), q, status
@@ -549,6 +556,10 @@ func (t *Translator) trySplit(toks []token, now time.Time, depth int, prev []tok
 		} else {
 			rs, rq, rst = t.segments(right, now, depth+1, verbs)
 		}
+		if as, ok := t.again(ls[len(ls)-1], right, now); ok {
+			// "turn off wifi, then turn it back on": "it" is Wi-Fi.
+			rs, rq, rst = as, nil, Ready
+		}
 		if rst != Ready || onlyRetrieved(rs) {
 			// "turn on bluetooth and wifi": the right side borrows the
 			// left side's verb, and a template reading with the verb beats
@@ -569,6 +580,37 @@ func (t *Translator) trySplit(toks []token, now time.Time, depth int, prev []tok
 		}
 	}
 	return nil, nil, Rejected, false
+}
+
+// again reads toks, which say "it" for their object, as another request
+// of the action of the step before: after "turn off wifi", "turn it back
+// on" switches Wi-Fi back on, not the sound. Every word must be one the
+// action knows or a value it takes.
+func (t *Translator) again(prev Step, toks []token, now time.Time) ([]Step, bool) {
+	if !slices.ContainsFunc(toks, func(tk token) bool { return tk.norm == "it" || tk.norm == "them" }) {
+		return nil, false
+	}
+	i := slices.IndexFunc(t.specs, func(s *spec) bool { return s.m.Name == prev.Action })
+	if i < 0 {
+		return nil, false
+	}
+	s := t.specs[i]
+	t.vocabulary()
+	b := newBinding(s, toks, nil, now)
+	b.fill()
+	if len(b.target) == 0 || len(s.missing(b.target)) > 0 {
+		return nil, false
+	}
+	for i, w := range b.words {
+		if stopwords[w] || w == "," || w == "back" || w == "again" || b.used[i] && !b.text[i] {
+			continue
+		}
+		if p, ok := t.weight(stem(w), s); !ok || p.w < 0.6 {
+			return nil, false
+		}
+	}
+	c := &candidate{s: s, target: b.target, tier: prev.Tier, conf: prev.Confidence}
+	return []Step{c.step(origJoin(toks))}, true
 }
 
 func stepsOf(c *candidate, toks []token, status Status) []Step {

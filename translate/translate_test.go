@@ -285,6 +285,17 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"create a file called ideas.md with the text hello", want{Ready, []string{"fs.write"}, map[string]any{"path": "ideas.md", "content": "hello"}}},
 		{"run the command df -h", want{Ready, []string{"shell.run"}, map[string]any{"argv": []string{"df", "-h"}}}},
 		{"find pdfs about the budget", want{Ready, []string{"fs.search"}, nil}},
+		{"remind me to call the dentist", want{Clarify, nil, nil}},
+		{"remind me at 3", want{Clarify, nil, nil}},
+		{"set a reminder", want{Clarify, nil, nil}},
+		{"night light", want{Clarify, nil, nil}},
+		{"alarm 7am", want{Ready, []string{"reminder.create"}, map[string]any{"text": "Alarm"}}},
+		{"mute everything and turn on do not disturb", want{Ready, []string{"desktop.volume.mute", "desktop.dnd.set"}, nil}},
+		// "it" is what the part before was about.
+		{"turn off wifi then turn it back on", want{Ready, []string{"network.wifi.set", "network.wifi.set"}, nil}},
+		{"turn off bluetooth and turn it on again", want{Ready, []string{"network.bluetooth.set", "network.bluetooth.set"}, nil}},
+		// A part that does not read is asked about, not dropped.
+		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}
 	for _, c := range cases {
 		check(t, tr, c.text, c.w)

@@ -25,6 +25,7 @@ func nightLight(m *Module) *toggle {
 				"(enable|disable) [the] (blue light filter|warm screen colours|warm screen colors)",
 				"make the (screen|display) (warmer|less blue)",
 				"(set|switch) night light [to] {enabled}",
+				"[the] night (light|shift) [{enabled}]",
 			},
 			Examples: []action.Example{
 				{Text: "switch on the night light", Target: json.RawMessage(`{"enabled":true}`)},

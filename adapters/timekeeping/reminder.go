@@ -163,6 +163,10 @@ func (h *reminderCreate) Manifest() action.Manifest {
 			"(set|create|add) [an] alarm (for|at|on) {at} => text=Alarm",
 			"(wake me up|wake me) [at|on] {at} => text=Wake up",
 			"(set|create|add) [an] alarm {at} => text=Alarm",
+			"alarm [for|at] {at} => text=Alarm",
+			"remind me to {text}",
+			"remind me {at}",
+			"(set|create|add|make) [a|an] [new] reminder",
 		},
 		Examples: []action.Example{
 			{Text: "remind me to water the plants at 2026-05-04T18:00:00+02:00",
