@@ -211,6 +211,11 @@ func (b *binding) span(name string, sp [2]int) bool {
 			return true
 		}
 		text := strings.TrimSpace(origJoin(trimStop(toks)))
+		if f.kind == kText && len(words) > 1 && words[0] == "with" && sp[0] > 0 && !stopwords[b.words[sp[0]-1]] {
+			// "a meeting with Bob": the word before "with" is part of
+			// the title, even when the template read it.
+			text = b.toks[sp[0]-1].orig + " " + origJoin(toks)
+		}
 		v, ok = text, text != ""
 	case kPath:
 		p := cleanPath(origJoin(toks))
@@ -241,7 +246,22 @@ func (b *binding) span(name string, sp [2]int) bool {
 		}
 		v, ok = tags, len(tags) > 0
 	case kTime:
-		t, n, day, good := parseWhenMorning(words, b.now, b.wakeUp())
+		if f.name == "from" && b.s.field("to") != nil {
+			// "what do I have this week": a period is a whole range.
+			if from, to, n, good := parsePeriod(words, b.now); good && n == len(words) {
+				b.target["to"] = to.Format(time.RFC3339)
+				v = from.Format(time.RFC3339)
+				break
+			}
+		}
+		// A template put a time here: after "at" or "by", or "for" when
+		// an alarm is set ("an alarm for 6"), a bare number is an hour.
+		prev := ""
+		if sp[0] > 0 {
+			prev = b.words[sp[0]-1]
+		}
+		slot := prev == "at" || prev == "by" || prev == "for" && b.wakeUp()
+		t, n, day, good := parseWhenOpts(words, b.now, whenOpts{morning: b.wakeUp(), slot: slot})
 		v, ok = b.timeValue(f.name, t, day), good && n == len(words)
 	case kDuration, kMinutes:
 		d, n, good := parseDuration(words)
@@ -327,11 +347,11 @@ func vague(words []string) bool {
 	return !slices.ContainsFunc(words, func(w string) bool { return !stopwords[w] && !vagueWords[w] })
 }
 
-// wakeUp reports a request to be woken, whose bare hours are in the
-// morning.
+// wakeUp reports a request to be woken (or an alarm), whose bare hours
+// are in the morning.
 func (b *binding) wakeUp() bool {
 	return slices.ContainsFunc(b.words, func(w string) bool {
-		return w == "wake" || w == "waking" || w == "wakeup" || w == "wake-up"
+		return w == "wake" || w == "waking" || w == "wakeup" || w == "wake-up" || w == "alarm" || w == "alarms"
 	})
 }
 
@@ -435,7 +455,10 @@ func (b *binding) timeRange() {
 		if b.used[i] {
 			continue
 		}
-		from, to, n, ok := parseRange(b.words[i:], b.now)
+		from, to, n, ok := parsePeriod(b.words[i:], b.now)
+		if !ok {
+			from, to, n, ok = parseRange(b.words[i:], b.now)
+		}
 		if ok && !b.anyUsed(i, i+n) {
 			b.target["from"], b.target["to"] = from.Format(time.RFC3339), to.Format(time.RFC3339)
 			b.mark(i, i+n)
@@ -554,7 +577,7 @@ func (b *binding) generic(f *field) {
 			if i > 0 && !b.used[i-1] && (b.words[i-1] == "at" || b.words[i-1] == "on" || b.words[i-1] == "by") {
 				start = i - 1
 			}
-			t, m, day, ok := parseWhenMorning(b.words[start:], b.now, b.wakeUp())
+			t, m, day, ok := parseWhenOpts(b.words[start:], b.now, whenOpts{morning: b.wakeUp()})
 			if ok && !b.anyUsed(start, start+m) {
 				b.target[f.name] = b.timeValue(f.name, t, day)
 				b.mark(start, start+m)
@@ -724,6 +747,10 @@ func (b *binding) generic(f *field) {
 			var parts []string
 			for _, i := range rest {
 				parts = append(parts, b.toks[i].orig)
+			}
+			if i := rest[0]; f.kind == kText && i >= 2 && b.words[i-1] == "with" && !stopwords[b.words[i-2]] {
+				// "meeting with Bob at 3": the title is the meeting with Bob.
+				parts = append([]string{b.toks[i-2].orig, b.toks[i-1].orig}, parts...)
 			}
 			// Words that are not a value the field takes (its pattern,
 			// or only vague words) leave it missing, so that the

@@ -294,6 +294,20 @@ func TestEverydayPhrasings(t *testing.T) {
 		// "it" is what the part before was about.
 		{"turn off wifi then turn it back on", want{Ready, []string{"network.wifi.set", "network.wifi.set"}, nil}},
 		{"turn off bluetooth and turn it on again", want{Ready, []string{"network.bluetooth.set", "network.bluetooth.set"}, nil}},
+		// Times: a clock after a part of the day, alarms in the morning,
+		// periods as whole ranges, "for N" an hour only for an alarm.
+		{"remind me this evening at 8 to call dad", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-02T20:00:00Z", "text": "call dad"}}},
+		{"set an alarm for 6", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-03T06:00:00Z"}}},
+		{"set an alarm for quarter past seven", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-03T07:15:00Z"}}},
+		{"what's on my calendar for the weekend", want{Ready, []string{"calendar.event.list"}, map[string]any{"from": "2026-03-07T00:00:00Z", "to": "2026-03-09T00:00:00Z"}}},
+		{"what do i have this week", want{Ready, []string{"calendar.event.list"}, map[string]any{"from": "2026-03-02T00:00:00Z", "to": "2026-03-09T00:00:00Z"}}},
+		{"what do i have tomorrow morning", want{Ready, []string{"calendar.event.list"}, nil}},
+		{"when is my next meeting", want{Ready, []string{"calendar.event.list"}, nil}},
+		{"list my reminders for tomorrow", want{Ready, []string{"reminder.list"}, map[string]any{"from": "2026-03-03T00:00:00Z"}}},
+		{"meeting with bob at 3 tomorrow", want{Ready, []string{"calendar.event.create"}, map[string]any{"title": "meeting with bob"}}},
+		{"book a table for 4", want{Rejected, nil, nil}},
+		{"undo the last change to essay.docx", want{Ready, []string{"fs.rollback"}, nil}},
+		{"vol 20", want{Ready, []string{"desktop.volume.set"}, map[string]any{"percent": 20}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -134,6 +134,18 @@ type when struct {
 	// morning reads a bare hour as the morning: one is woken at 6:30,
 	// not at half past six in the evening.
 	morning bool
+	// fromPart marks an hour that came from a part of the day ("this
+	// evening"); a clock time said after it replaces it, in that half of
+	// the day ("this evening at 8" is 20:00).
+	fromPart bool
+}
+
+// whenOpts says how to read a time.
+type whenOpts struct {
+	morning bool // see when.morning
+	// slot: the words are known to be a time (a template put a time
+	// there), so a bare number is an hour as after "at".
+	slot bool
 }
 
 // parseWhen reads a date/time expression at the start of words (with its
@@ -148,20 +160,19 @@ func parseWhen(words []string, now time.Time) (time.Time, int, bool) {
 // of day ("on friday"), which a range reads as the whole day rather than
 // as nine in the morning.
 func parseWhenDay(words []string, now time.Time) (t time.Time, n int, wholeDay, ok bool) {
-	return parseWhenMorning(words, now, false)
+	return parseWhenOpts(words, now, whenOpts{})
 }
 
-// parseWhenMorning is parseWhenDay; morning reads a bare hour as the
-// morning (see when.morning).
-func parseWhenMorning(words []string, now time.Time, morning bool) (t time.Time, n int, wholeDay, ok bool) {
-	w := when{morning: morning}
+// parseWhenOpts is parseWhenDay, read as opts say.
+func parseWhenOpts(words []string, now time.Time, opts whenOpts) (t time.Time, n int, wholeDay, ok bool) {
+	w := when{morning: opts.morning}
 	i := 0
 	progress := true
 	used := 0
 	for progress && i < len(words) {
 		progress = false
 		j := i
-		w.atCue = false
+		w.atCue = opts.slot && i == 0
 		for j < len(words) && (words[j] == "on" || words[j] == "at" || words[j] == "by" || words[j] == "the" || words[j] == "this" || words[j] == "for" || words[j] == "of" || words[j] == "from") {
 			if words[j] == "at" || words[j] == "by" {
 				w.atCue = true
@@ -314,20 +325,35 @@ func (w *when) component(words []string, now time.Time) int {
 		return 1
 	}
 	// Clock times: "3pm", "3 pm", "15:30", "9:30am", "9"
-	if !w.hasTime {
+	if !w.hasTime || w.fromPart {
+		part, fromPart := w.hour, w.fromPart
 		if n := w.clock(words); n > 0 {
+			if fromPart {
+				// "this evening at 8": the clock in the part's half of the
+				// day.
+				w.fromPart = false
+				if !w.explicit && part >= 12 && w.hour < 12 {
+					w.hour += 12
+				}
+				w.explicit = true
+			}
 			return n
 		}
+		w.hour = part
 	}
 	return 0
 }
 
 func (w *when) setPart(h int) {
 	if !w.hasTime {
-		w.hour, w.minute, w.hasTime = h, 0, true
-	} else if h >= 12 && w.hour < 12 && !w.explicit {
-		// "at 7 in the evening"
-		w.hour += 12
+		w.hour, w.minute, w.hasTime, w.fromPart = h, 0, true, true
+	} else if !w.explicit {
+		// "at 7 in the evening", "at 6 in the morning": the part says
+		// which half of the day.
+		if h >= 12 && w.hour < 12 {
+			w.hour += 12
+		}
+		w.explicit = true
 	}
 }
 
@@ -335,7 +361,8 @@ func (w *when) clock(words []string) int {
 	x := words[0]
 	// "half past 3", "quarter to 5"
 	if (x == "half" || x == "quarter") && len(words) > 2 && (words[1] == "past" || words[1] == "to") {
-		if h, err := strconv.Atoi(words[2]); err == nil && h >= 1 && h <= 12 {
+		if v, n, pct, ok := parseNumber(words[2:3]); ok && n == 1 && !pct && v >= 1 && v <= 12 && v == float64(int(v)) {
+			h := int(v)
 			m := 30
 			if x == "quarter" {
 				m = 15
@@ -352,7 +379,7 @@ func (w *when) clock(words []string) int {
 		// Spelled out: "at nine", "at five pm", "at nine thirty".
 		if v, n, pct, ok := parseNumber(words[:1]); ok && !pct && v >= 1 && v <= 12 && v == float64(int(v)) && n == 1 && words[0] != "a" && words[0] != "an" {
 			meridiem := len(words) > 1 && (isMeridiem(words[1]) || words[1] == "o'clock")
-			if !meridiem && !w.atCue {
+			if !meridiem && !w.atCue && !partFollows(words[1:]) {
 				return 0
 			}
 			w.hour, w.minute, w.hasTime = int(v), 0, true
@@ -384,7 +411,7 @@ func (w *when) clock(words []string) int {
 	}
 	// A bare number is a time only after "at" or "by", or with am/pm
 	// after it ("10 minutes" is not ten o'clock).
-	if suffix == "" && m[2] == "" && !w.atCue && (len(words) < 2 || !isMeridiem(words[1]) && words[1] != "o'clock") {
+	if suffix == "" && m[2] == "" && !w.atCue && !partFollows(words[1:]) && (len(words) < 2 || !isMeridiem(words[1]) && words[1] != "o'clock") {
 		return 0
 	}
 	w.hour, w.minute, w.hasTime = h, min, true
@@ -410,6 +437,23 @@ func (w *when) clock(words []string) int {
 		n += w.meridiem(words[1:])
 	}
 	return n
+}
+
+// partFollows reports a part of the day next ("6 in the morning", "9 at
+// night", "8 tonight"), which makes a bare number an hour.
+func partFollows(words []string) bool {
+	switch {
+	case len(words) >= 3 && words[0] == "in" && words[1] == "the":
+		_, ok := partsOfDay[words[2]]
+		return ok
+	case len(words) >= 2 && words[0] == "at" && words[1] == "night":
+		return true
+	case len(words) >= 1 && (words[0] == "tonight" || words[0] == "tomorrow"):
+		return true
+	case len(words) >= 2 && words[0] == "this" && (words[1] == "morning" || words[1] == "afternoon" || words[1] == "evening"):
+		return true
+	}
+	return false
 }
 
 func isMeridiem(s string) bool {
@@ -448,7 +492,9 @@ func (w *when) resolve(now time.Time) time.Time {
 		return now.Add(w.offset).Truncate(time.Second)
 	}
 	hour, minute := w.hour, w.minute
-	if w.hasTime && !w.explicit && !w.morning && hour >= 1 && hour <= 6 {
+	// An hour from a part of the day ("this morning") is as said.
+	fixed := w.explicit || w.fromPart
+	if w.hasTime && !fixed && !w.morning && hour >= 1 && hour <= 6 {
 		// "at 3" for an appointment means the afternoon.
 		hour += 12
 	}
@@ -461,7 +507,7 @@ func (w *when) resolve(now time.Time) time.Time {
 	}
 	t := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, now.Location())
 	if !t.After(now) {
-		if !w.explicit && !w.morning && hour < 12 && t.Add(12*time.Hour).After(now) {
+		if !fixed && !w.morning && hour < 12 && t.Add(12*time.Hour).After(now) {
 			// "at 9" said at 10 am: this evening.
 			return t.Add(12 * time.Hour)
 		}
@@ -599,6 +645,52 @@ func numericDate(w string, now time.Time) (time.Time, bool) {
 // ("tomorrow between 1 and 3", "from 9 to 5 on friday"). The bounds may be
 // bare numbers, since "between" already says they are times of day. It
 // returns the start, the end (after the start) and the words used.
+// parsePeriod reads a named period at the start of words: "this week"
+// (today to Monday), "next week", "the weekend" (the coming Saturday to
+// Monday; the current one on a weekend), "next weekend", "this month",
+// "next month". Days start at midnight in now's zone.
+func parsePeriod(words []string, now time.Time) (from, to time.Time, n int, ok bool) {
+	i := 0
+	for i < len(words) && (words[i] == "for" || words[i] == "over" || words[i] == "during" || words[i] == "in" || words[i] == "on" || words[i] == "the") {
+		i++
+	}
+	which := "this"
+	if i < len(words) && (words[i] == "this" || words[i] == "next" || words[i] == "coming") {
+		which = words[i]
+		i++
+	}
+	if i >= len(words) {
+		return
+	}
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	monday := nextWeekday(today, time.Monday) // the next Monday after today
+	switch words[i] {
+	case "week":
+		from, to = today, monday
+		if which == "next" {
+			from, to = monday, monday.AddDate(0, 0, 7)
+		}
+	case "weekend":
+		from = monday.AddDate(0, 0, -2) // the Saturday before that Monday
+		if from.Before(today) {
+			from = today // already the weekend: what is left of it
+		}
+		to = monday
+		if which == "next" && (now.Weekday() == time.Saturday || now.Weekday() == time.Sunday) {
+			from, to = monday.AddDate(0, 0, 5), monday.AddDate(0, 0, 7)
+		}
+	case "month":
+		first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, now.Location())
+		from, to = today, first.AddDate(0, 1, 0)
+		if which == "next" {
+			from, to = first.AddDate(0, 1, 0), first.AddDate(0, 2, 0)
+		}
+	default:
+		return
+	}
+	return from, to, i + 1, true
+}
+
 func parseRange(words []string, now time.Time) (from, to time.Time, n int, ok bool) {
 	i := 0
 	var day *time.Time

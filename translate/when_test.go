@@ -6,6 +6,32 @@ import (
 	"time"
 )
 
+// TestPeriods checks named periods read as whole ranges.
+func TestPeriods(t *testing.T) {
+	now := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC) // a Wednesday
+	cases := []struct{ in, from, to string }{
+		{"this week", "2026-11-25", "2026-11-30"},
+		{"next week", "2026-11-30", "2026-12-07"},
+		{"for the weekend", "2026-11-28", "2026-11-30"},
+		{"over the weekend", "2026-11-28", "2026-11-30"},
+		{"this month", "2026-11-25", "2026-12-01"},
+		{"next month", "2026-12-01", "2027-01-01"},
+	}
+	for _, c := range cases {
+		from, to, n, ok := parsePeriod(strings.Fields(c.in), now)
+		if !ok || n != len(strings.Fields(c.in)) || from.Format("2006-01-02") != c.from || to.Format("2006-01-02") != c.to {
+			t.Errorf("%q: %v to %v (%d words, ok=%v), want %s to %s", c.in, from, to, n, ok, c.from, c.to)
+		}
+	}
+	sat := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	if from, to, _, _ := parsePeriod([]string{"the", "weekend"}, sat); from.Day() != 28 || to.Day() != 30 {
+		t.Errorf("on a Saturday, the weekend is %v to %v", from, to)
+	}
+	if _, _, _, ok := parsePeriod([]string{"the", "weekday"}, now); ok {
+		t.Error("read a period that is not one")
+	}
+}
+
 func TestParseWhen(t *testing.T) {
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) // a Monday
 	cases := []struct {
@@ -43,6 +69,15 @@ func TestParseWhen(t *testing.T) {
 		{"24/12/2026", "2026-12-24T09:00:00Z", 1},
 		{"12/24", "2026-12-24T09:00:00Z", 1},
 		{"12/24/27", "2027-12-24T09:00:00Z", 1},
+		// A clock time after a part of the day is in that part.
+		{"this evening at 8", "2026-11-23T20:00:00Z", 4},
+		{"tomorrow morning at 10", "2026-11-24T10:00:00Z", 4},
+		{"tonight at 9", "2026-11-23T21:00:00Z", 3},
+		// A part of the day is as said, never shifted by twelve hours.
+		{"this afternoon", "2026-11-23T15:00:00Z", 2},
+		// A bare number with a part of the day after it is an hour.
+		{"6 in the morning", "2026-11-24T06:00:00Z", 4},
+		{"at quarter past seven", "2026-11-23T19:15:00Z", 4},
 	}
 	for _, c := range cases {
 		got, n, ok := parseWhen(strings.Fields(c.in), now)

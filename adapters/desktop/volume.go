@@ -36,7 +36,7 @@ func (h *volumeSet) Manifest() action.Manifest {
 			{Text: "turn the sound down a bit", Target: json.RawMessage(`{"delta":-10}`)},
 			{Text: "raise the volume by 20", Target: json.RawMessage(`{"delta":20}`)},
 		},
-		Aliases: []string{"volume", "loudness", "sound level", "speaker volume", "audio level"},
+		Aliases: []string{"volume", "vol", "loudness", "sound level", "speaker volume", "audio level"},
 		Owner:   "desktop",
 	}
 }

@@ -288,7 +288,9 @@ func (h *eventList) Manifest() action.Manifest {
 			"(when|what time) is [my|the] {query} (scheduled|planned|happening) [for|on]",
 			"(what|which) (meetings|events|appointments) do i have [on|for] {from}",
 			"do i have [a|an|any] {query} (on|at|for) {from}",
-			"what do i have (planned|scheduled|on) [for|on] {from}",
+			"what do i have [planned|scheduled|on] [for|on] {from}",
+			"what is on [for] {from}",
+			"(when|what time) is my next (meeting|event|appointment)",
 			"is [there] [a|an|my] {query} (on|in) my calendar",
 		},
 		Examples: []action.Example{

@@ -17,6 +17,20 @@ type reminderList struct{ m *Module }
 
 type reminderListTarget struct {
 	Kind string `json:"kind,omitempty"`
+	// From and To keep items due in [from, to); From alone means that
+	// day (24 hours), as for calendar events.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
+}
+
+// window is the due range to keep; ok is false when the request names
+// none (everything pending is listed).
+func (t reminderListTarget) window(now time.Time, loc *time.Location) (from, to time.Time, ok bool, err error) {
+	if t.From == "" && t.To == "" {
+		return time.Time{}, time.Time{}, false, nil
+	}
+	from, to, err = listTarget{From: t.From, To: t.To}.window(now, loc)
+	return from, to, err == nil, err
 }
 
 func (h *reminderList) Manifest() action.Manifest {
@@ -26,6 +40,8 @@ func (h *reminderList) Manifest() action.Manifest {
 		Description: "Show the reminders and timers that have not gone off yet, soonest first, with the time left.",
 		Schema: adapter.Schema(nil, map[string]any{
 			"kind": map[string]any{"type": "string", "enum": []string{"reminder", "timer", "all"}, "description": "which to list (default all)"},
+			"from": map[string]any{"type": "string", "format": "date-time", "maxLength": 40, "description": "only items due from then, RFC 3339"},
+			"to":   map[string]any{"type": "string", "format": "date-time", "maxLength": 40, "description": "only items due before then (default: a day after from)"},
 		}),
 		Verification: "every listed item is read back from the reminders database, still pending",
 		Rollback:     action.RollbackNone, RollbackNote: "listing changes nothing",
@@ -33,6 +49,7 @@ func (h *reminderList) Manifest() action.Manifest {
 		Utterances: []string{
 			"(list|show|read|tell me) [me] [all] my {kind}s",
 			"(list|show|read) [me] [all] [my] (reminders|timers|alarms)",
+			"(list|show|read|what are) [me] [all] [my] (reminders|alarms) (for|on|from|between) {from} [(to|and) {to}]",
 			"what (reminders|timers|alarms) do i have [set|left|pending]",
 			"what are my (reminders|timers|alarms)",
 			"what is on my (reminder|reminders) list",
@@ -52,6 +69,9 @@ func (h *reminderList) Manifest() action.Manifest {
 func (h *reminderList) kinds(req *action.Request) ([]string, error) {
 	var t reminderListTarget
 	if err := adapter.DecodeTarget(req, &t); err != nil {
+		return nil, err
+	}
+	if _, _, _, err := t.window(h.m.now(), h.m.opts.Location); err != nil {
 		return nil, err
 	}
 	switch t.Kind {
@@ -84,6 +104,9 @@ func (h *reminderList) Execute(ctx context.Context, req *action.Request) (adapte
 		return adapter.Outcome{}, err
 	}
 	now := h.m.now()
+	var t reminderListTarget
+	adapter.DecodeTarget(req, &t)
+	from, to, ranged, _ := t.window(now, h.m.opts.Location)
 	type entry struct {
 		ID      string `json:"id"`
 		Kind    string `json:"kind"`
@@ -101,6 +124,9 @@ func (h *reminderList) Execute(ctx context.Context, req *action.Request) (adapte
 			return adapter.Outcome{}, err
 		}
 		for _, it := range items {
+			if ranged && (it.Due.Before(from) || !it.Due.Before(to)) {
+				continue
+			}
 			left := it.Due.Sub(now).Round(1e9)
 			if left < 0 {
 				left = 0

@@ -172,3 +172,29 @@ func TestTimeDatabaseUnusable(t *testing.T) {
 	requireFailed(t, p.Do(t, "timer.start", `{"seconds":60}`), "time.db")
 	requireFailed(t, p.Do(t, "reminder.create", `{"text":"x","at":"`+time.Now().Add(time.Hour).Format(time.RFC3339)+`"}`), "time.db")
 }
+
+// TestReminderListRange checks that a range keeps only the items due in
+// it, and that a range that ends before it starts is refused.
+func TestReminderListRange(t *testing.T) {
+	_, p, _ := newTimeModule(t)
+	now := time.Now().Truncate(time.Second)
+	soon, later := now.Add(time.Hour), now.Add(49*time.Hour)
+	pipelinetest.RequireState(t, p.Do(t, "reminder.create", `{"text":"soon","at":"`+soon.Format(time.RFC3339)+`"}`), action.Succeeded)
+	pipelinetest.RequireState(t, p.Do(t, "reminder.create", `{"text":"later","at":"`+later.Format(time.RFC3339)+`"}`), action.Succeeded)
+
+	all := p.Do(t, "reminder.list", `{}`)
+	pipelinetest.RequireState(t, all, action.Succeeded)
+	if n := result(t, all)["count"]; n != float64(2) {
+		t.Fatalf("without a range: %v items, want 2", n)
+	}
+	day := p.Do(t, "reminder.list", `{"from":"`+later.Add(-time.Hour).Format(time.RFC3339)+`"}`)
+	pipelinetest.RequireState(t, day, action.Succeeded)
+	items, _ := result(t, day)["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["text"] != "later" {
+		t.Fatalf("from an hour before the later one: %v, want only it", items)
+	}
+	if err := rejects(p, "reminder.list", `{"from":"`+later.Format(time.RFC3339)+`","to":"`+soon.Format(time.RFC3339)+`"}`); err == nil || !strings.Contains(err.Error(), "before it starts") {
+		t.Fatalf("a range ending before it starts: %v", err)
+	}
+	p.Verify(t)
+}
