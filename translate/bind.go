@@ -218,13 +218,28 @@ func (b *binding) span(name string, sp [2]int) bool {
 		}
 		v, ok = text, text != ""
 	case kPath:
-		p := cleanPath(origJoin(toks))
 		prev := ""
 		if sp[0] > 0 {
 			prev = b.words[sp[0]-1]
 		}
-		// A path must look like one unless the words call it a file.
-		v, ok = p, pathLike.MatchString(p) || prev == "file" || prev == "folder" || prev == "directory" || prev == "document"
+		// "the file a.txt", "the pdf manual.pdf": the kind of file is not
+		// part of its name.
+		for len(toks) > 1 && (toks[0].norm == "the" || fileNouns[toks[0].norm] && pathLike.MatchString(cleanPath(origJoin(toks[1:])))) {
+			toks = toks[1:]
+		}
+		folder := false
+		if n := len(toks); n > 1 && (toks[n-1].norm == "folder" || toks[n-1].norm == "directory") && (prev == "into" || prev == "to") {
+			// "into the documents folder": the folder is "documents".
+			toks, folder = toks[:n-1], true
+		}
+		p := cleanPath(origJoin(toks))
+		next := ""
+		if sp[1] < len(b.words) {
+			next = b.words[sp[1]]
+		}
+		// A path must look like one unless the words call it a file
+		// ("the file notes", "the documents folder").
+		v, ok = p, pathLike.MatchString(p) || fileNouns[prev] && prev != "pdf" || folder || (next == "folder" || next == "directory") && (prev == "into" || prev == "to")
 	case kUnit, kPackage:
 		if len(toks) != 1 && f.kind == kPackage {
 			ok = false
@@ -341,6 +356,9 @@ var vagueWords = map[string]bool{
 	"on": true, "off": true, "about": true, "or": true, "then": true,
 	"anything": true, "something": true, "everything": true, "stuff": true, "things": true,
 }
+
+// fileNouns name a kind of file.
+var fileNouns = map[string]bool{"file": true, "folder": true, "directory": true, "document": true, "pdf": true, "doc": true}
 
 // vague reports words that are all function or vague words.
 func vague(words []string) bool {

@@ -12,6 +12,7 @@ package translate
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -386,9 +387,12 @@ type candidate struct {
 	coverage float64 // share of content words explained by vocabulary or typed values
 	absorbed float64 // share taken by free text
 	words    int     // content words read (T2)
-	tier     string
-	anchor   bool
-	strong   bool // an explaining word belongs to very few actions
+	// ask, when set, is the only answer: the words read as the action
+	// but ask for something it cannot do (a time it cannot wait for).
+	ask    string
+	tier   string
+	anchor bool
+	strong bool // an explaining word belongs to very few actions
 	// foreignVerb: a command whose first word the action does not know.
 	foreignVerb bool
 	score       float64
@@ -664,6 +668,9 @@ func verdict(c *candidate) (Status, []string) {
 	if c == nil {
 		return Rejected, nil
 	}
+	if c.ask != "" {
+		return Clarify, []string{c.ask}
+	}
 	if c.tier == "T1" {
 		if len(c.missing) == 0 {
 			return Ready, nil
@@ -694,7 +701,31 @@ func (t *Translator) best(toks []token, now time.Time) *candidate {
 	if c := t.tier1(toks, now); c != nil {
 		return c
 	}
+	if c := t.later(toks, now); c != nil {
+		return c
+	}
 	return t.tier2(toks, now)
+}
+
+// later reads a request that a template reads but for a time at its end
+// the action has no field for ("put the computer to sleep in 10
+// minutes"): Noema cannot wait to do it, and says so rather than let
+// retrieval read the words as something that takes a time.
+func (t *Translator) later(toks []token, now time.Time) *candidate {
+	words := norms(toks)
+	for k := 1; k < len(words); k++ {
+		_, n, _, ok := parseWhenDay(words[k:], now)
+		if !ok || k+n != len(words) {
+			continue
+		}
+		c := t.tier1(toks[:k], now)
+		if c == nil || len(c.missing) > 0 || c.s.hasKind(kTime) || c.s.hasKind(kDuration) || c.s.hasKind(kMinutes) {
+			return nil
+		}
+		c.ask = fmt.Sprintf("Noema cannot schedule %q (%s); ask without the time to do it now.", c.s.m.Title, origJoin(toks[k:]))
+		return c
+	}
+	return nil
 }
 
 func (t *Translator) tier1(toks []token, now time.Time) *candidate {

@@ -308,6 +308,16 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"book a table for 4", want{Rejected, nil, nil}},
 		{"undo the last change to essay.docx", want{Ready, []string{"fs.rollback"}, nil}},
 		{"vol 20", want{Ready, []string{"desktop.volume.set"}, map[string]any{"percent": 20}}},
+		// Files named with their kind, folders, machines turned off.
+		{"rename the file a.txt to b.txt", want{Ready, []string{"fs.move"}, map[string]any{"from": "a.txt", "to": "b.txt"}}},
+		{"open the pdf manual.pdf", want{Ready, []string{"fs.open"}, map[string]any{"path": "manual.pdf"}}},
+		{"move report.pdf into the documents folder", want{Ready, []string{"fs.move"}, map[string]any{"to": "documents"}}},
+		{"turn the computer off", want{Ready, []string{"power.poweroff"}, nil}},
+		{"stop the process firefox", want{Ready, []string{"process.kill"}, map[string]any{"name": "firefox"}}},
+		{"enable power saving mode", want{Ready, []string{"power.profile.set"}, map[string]any{"profile": "power-saver"}}},
+		// An action that cannot wait is not read as one that takes a time.
+		{"put the computer to sleep in 10 minutes", want{Clarify, nil, nil}},
+		{"turn off wifi at 5pm", want{Clarify, nil, nil}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

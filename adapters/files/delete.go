@@ -21,7 +21,7 @@ func (h *deleteH) Manifest() action.Manifest {
 		Risk:         action.Risk{Destructive: true},
 		Verification: "the path is gone and the item is in the trash",
 		Rollback:     action.IdempotentReverse, PathFields: []string{"path"},
-		Utterances: []string{"(delete|remove|trash|erase|get rid of) [the] [file|folder] {path}", "(move|put|send) {path} to [the] trash"},
+		Utterances: []string{"(delete|remove|trash|erase|get rid of|throw away|bin) [the] [file|folder] {path}", "(move|put|send) {path} to [the] trash"},
 		Examples:   []action.Example{{Text: "delete old.log", Target: json.RawMessage(`{"path":"old.log"}`)}},
 		Owner:      "files",
 	}

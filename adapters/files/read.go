@@ -35,7 +35,7 @@ func (h *readH) Manifest() action.Manifest {
 		Utterances: []string{
 			"(read|show|open|print|display|cat) [me] [the] [file] {path}",
 			"(read|show|print|display|give) [me] [the] (contents|content) of [the] [file] {path}",
-			"what is in {path}",
+			"what is (in|inside) {path}",
 		},
 		Examples: []action.Example{{Text: "show me notes.txt", Target: json.RawMessage(`{"path":"notes.txt"}`)}},
 		Owner:    "files",

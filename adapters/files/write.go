@@ -31,7 +31,7 @@ func (h *writeH) Manifest() action.Manifest {
 		}),
 		Verification: "the file's BLAKE3 hash equals the hash of the content written",
 		Rollback:     action.Checkpoint, PathFields: []string{"path"},
-		Utterances: []string{"(write|put|save) {content} (to|into|in) [the] [file] {path}", "create [a|the] [new] file [called|named] {path} (with|containing) [the] [text|content|contents|words] {content}"},
+		Utterances: []string{"(write|put|save) [the] [text|words] {content} (to|into|in) [the] [file] {path}", "create [a|the] [new] file [called|named] {path} (with|containing) [the] [text|content|contents|words] {content}"},
 		Examples:   []action.Example{{Text: "write hello to notes.txt", Target: json.RawMessage(`{"path":"notes.txt","content":"hello"}`)}},
 		Owner:      "files",
 	}

@@ -198,7 +198,11 @@ func (h *profileSet) Manifest() action.Manifest {
 			{Text: "save battery", Target: json.RawMessage(`{"profile":"power-saver"}`)},
 		},
 		Aliases: []string{"power mode", "power profile", "battery saver", "power saving", "performance mode", "low power mode"},
-		Owner:   "power",
+		ValueWords: map[string][]string{
+			"profile=power-saver": {"power saving", "battery saver", "battery saving", "low power"},
+			"profile=performance": {"max performance", "maximum performance"},
+		},
+		Owner: "power",
 	}
 }
 

@@ -78,10 +78,9 @@ func (h *logindAction) Manifest() action.Manifest {
 		m.Risk = action.Risk{Destructive: true}
 		m.Utterances = []string{
 			"(shut|power) down [the] (computer|machine|laptop|pc|system)",
-			"(shut|power) [the] (computer|machine|laptop|pc|system) (down|off)",
+			"(shut|power|turn|switch) [the] (computer|machine|laptop|pc|system) (down|off)",
 			"turn off [the] (computer|machine|laptop|pc|system)",
 			"(shut down|power off|poweroff) [now]",
-			"switch [the] (computer|machine) off",
 		}
 		m.Examples = []action.Example{
 			{Text: "shut down the computer", Target: json.RawMessage(`{}`)},

@@ -43,7 +43,7 @@ func (h *infoH) Manifest() action.Manifest {
 			{Text: "how much memory is free", Target: json.RawMessage(`{}`)},
 			{Text: "what kernel am i running", Target: json.RawMessage(`{}`)},
 		},
-		Aliases: []string{"system info", "uname", "uptime", "neofetch", "hardware info", "free memory", "disk usage", "battery status"},
+		Aliases: []string{"system info", "uname", "uptime", "neofetch", "hardware info", "free memory", "disk usage", "battery status", "hostname"},
 		Owner:   "system",
 	}
 }

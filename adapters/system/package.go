@@ -54,7 +54,7 @@ func (h *packageQueryH) Manifest() action.Manifest {
 		Rollback:     action.RollbackNone, RollbackNote: "a query changes nothing",
 		ReadOnly: true,
 		Utterances: []string{
-			"is {name} installed",
+			"is {name} installed [on this (machine|computer|system|pc)]",
 			"(do i have|have i got) {name} [installed]",
 			"(which|what) version of {name} [is installed|do i have]",
 			"(show|tell me about|describe) [the] package {name}",
@@ -169,7 +169,7 @@ func (h *packageChangeH) Manifest() action.Manifest {
 		m.Verification = "reads the dpkg database back and expects the package no longer installed"
 		m.RollbackNote = "undo reinstalls every package the removal took away, at the version the repositories offer then"
 		m.Utterances = []string{
-			"(remove|uninstall|delete) [the] [package] {name}",
+			"(remove|uninstall|delete|purge) [the] [package] {name}",
 			"(get rid of|drop) [the] package {name}",
 			"(apt|apt-get) (remove|uninstall) {name}",
 			"take {name} off [this] (machine|computer|system)",

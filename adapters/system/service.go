@@ -64,7 +64,7 @@ func (h *serviceH) Manifest() action.Manifest {
 		m.RollbackNote = "undo stops the unit again if it was not running before"
 		m.Utterances = []string{
 			"(start|launch|bring up|fire up) [the] {unit} [service|daemon|unit]",
-			"(turn|switch) on [the] {unit} (service|daemon)",
+			"(turn|switch) on [the] {unit} (service|daemon|server)",
 			"(get|make) [the] {unit} [service] (running|go)",
 			"(start|launch) [the] (service|daemon|unit) {unit}",
 		}
