@@ -227,8 +227,11 @@ func (t *Translator) vocabulary() {
 			stem int32
 			p    posting
 		}
-		t.stems = make(map[string]int32, 640)
-		entries := make([]entry, 0, 2560)
+		// Sized from the catalog's text: a word every 9 bytes or so, a
+		// new stem every 33.
+		size := t.textSize()
+		t.stems = make(map[string]int32, size/32)
+		entries := make([]entry, 0, size/8)
 		var walk wordWalker
 		var free []string
 		for _, s := range t.specs {
@@ -980,4 +983,20 @@ func (t *Translator) correct(w string) string {
 		}
 	}
 	return best
+}
+
+// textSize is the length of the catalog text the vocabulary is built from.
+func (t *Translator) textSize() int {
+	n := 0
+	for _, s := range t.specs {
+		m := s.m
+		n += len(m.Title) + len(m.Description)
+		for _, u := range m.Utterances {
+			n += len(u)
+		}
+		for _, e := range m.Examples {
+			n += len(e.Text)
+		}
+	}
+	return n
 }
