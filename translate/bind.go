@@ -87,7 +87,10 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists func(str
 					content = append(content, w)
 				}
 			}
-			if n := len(content); n > 0 && !unitSuffix.MatchString(content[n-1]) && known != nil && known(content[n-1]) {
+			// "start the bluetooth service": a word Noema knows for
+			// something else is a unit when the words say service.
+			said := j < len(toks) && (toks[j].norm == "service" || toks[j].norm == "daemon" || toks[j].norm == "unit")
+			if n := len(content); n > 0 && !said && !unitSuffix.MatchString(content[n-1]) && known != nil && known(content[n-1]) {
 				// "start a new timer" is not a unit named "new timer": the
 				// last word names what the words are about.
 				return false
@@ -359,6 +362,29 @@ var vagueWords = map[string]bool{
 
 // fileNouns name a kind of file.
 var fileNouns = map[string]bool{"file": true, "folder": true, "directory": true, "document": true, "pdf": true, "doc": true}
+
+// switchedOff reports an off-word ("off", "disable", …) in the words,
+// which turns a value named off rather than on.
+func (b *binding) switchedOff() bool {
+	return slices.ContainsFunc(b.words, func(w string) bool { return offWords[w] && w != "kill" && w != "stop" })
+}
+
+// otherValue is the value a field falls back to when v is switched off:
+// the other of two, or a balanced or default one; "" (ask) otherwise.
+func otherValue(enum []string, v string) string {
+	if len(enum) == 2 {
+		if enum[0] == v {
+			return enum[1]
+		}
+		return enum[0]
+	}
+	for _, d := range []string{"balanced", "default", "auto", "normal"} {
+		if d != v && slices.Contains(enum, d) {
+			return d
+		}
+	}
+	return ""
+}
 
 // vague reports words that are all function or vague words.
 func vague(words []string) bool {
@@ -632,6 +658,10 @@ func (b *binding) generic(f *field) {
 				b.mark(i, i+m)
 				i += m - 1
 			}
+		}
+		if found != "" && b.switchedOff() {
+			// "turn off performance mode" asks for any value but that one.
+			found = otherValue(f.enum, found)
 		}
 		if found != "" {
 			b.target[f.name] = found

@@ -318,6 +318,16 @@ func TestEverydayPhrasings(t *testing.T) {
 		// An action that cannot wait is not read as one that takes a time.
 		{"put the computer to sleep in 10 minutes", want{Clarify, nil, nil}},
 		{"turn off wifi at 5pm", want{Clarify, nil, nil}},
+		// Switching a value off: the other one, never the one named.
+		{"disable dark mode", want{Ready, []string{"desktop.theme.set"}, map[string]any{"mode": "light"}}},
+		{"turn dark mode off", want{Ready, []string{"desktop.theme.set"}, map[string]any{"mode": "light"}}},
+		{"light mode off", want{Ready, []string{"desktop.theme.set"}, map[string]any{"mode": "dark"}}},
+		{"go back to light mode", want{Ready, []string{"desktop.theme.set"}, map[string]any{"mode": "light"}}},
+		{"turn off performance mode", want{Ready, []string{"power.profile.set"}, map[string]any{"profile": "balanced"}}},
+		// A word Noema knows for something else names a unit when the
+		// words say service.
+		{"start the bluetooth service", want{Ready, []string{"service.start"}, map[string]any{"unit": "bluetooth"}}},
+		{"don't disturb me", want{Ready, []string{"desktop.dnd.set"}, map[string]any{"enabled": true}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -26,6 +26,7 @@ func doNotDisturb(m *Module) *toggle {
 				"(show|allow|resume|unmute) [the|my] (notifications|banners|popups|alerts) [again] => enabled=false",
 				"(set|switch) do not disturb [to] {enabled}",
 				"(stop|don't let) [the] (notifications|popups) (bother|interrupt|disturb) me",
+				"(don't|do not) (disturb|bother|interrupt) me => enabled=true",
 			},
 			Examples: []action.Example{
 				{Text: "switch on do not disturb", Target: json.RawMessage(`{"enabled":true}`)},

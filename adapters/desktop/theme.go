@@ -40,12 +40,14 @@ func (h *themeSet) Manifest() action.Manifest {
 		Verification: "reads color-scheme back from the user's dconf database",
 		Rollback:     action.IdempotentReverse,
 		Utterances: []string{
-			"(enable|turn on|switch to|use|activate) dark (mode|theme)",
-			"(disable|turn off) dark (mode|theme)",
+			"(enable|turn on|switch to|use|activate) {mode} (mode|theme)",
+			"(disable|turn off|switch off|deactivate) dark (mode|theme) => mode=light",
 			"(switch|change|set) [the] (theme|appearance) to {mode}",
-			"(enable|turn on|switch to|use) light (mode|theme)",
 			"make [the] (desktop|screen|theme) {mode}",
-			"{mode} (mode|theme) [on]",
+			"[go back to|switch back to|back to] {mode} (mode|theme) [on]",
+			"[turn|switch] dark (mode|theme) off => mode=light",
+			"[turn|switch] light (mode|theme) off => mode=dark",
+			"(disable|turn off|switch off|deactivate) light (mode|theme) => mode=dark",
 		},
 		Examples: []action.Example{
 			{Text: "enable dark mode", Target: json.RawMessage(`{"mode":"dark"}`)},

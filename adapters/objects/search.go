@@ -44,7 +44,7 @@ func (h *searchH) Manifest() action.Manifest {
 		Utterances: []string{
 			"(find|search for|look for|locate) [the] {limit} (documents|files|notes|papers|docs) (about|on|related to|concerning|mentioning) {query}",
 			"(find|search for|look for|locate) [my|all] [the] (documents|files|notes|papers|docs|pdfs) (about|on|related to|concerning|mentioning) {query}",
-			"which [of my] (documents|files|notes) (talk|are) about {query}",
+			"which [of my] (documents|files|notes) (talk about|are about|mention) {query}",
 			"(search|look through) (my (files|documents|notes)|everything|all my files) for {query}",
 			"(show|give) me [the] {limit} (documents|files|notes) most (about|related to) {query}",
 			"where did i (write|note) (down) [something] about {query}",

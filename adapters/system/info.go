@@ -31,6 +31,7 @@ func (h *infoH) Manifest() action.Manifest {
 		Utterances: []string{
 			"(show|display|give me|print) [the] (system|machine|computer) (info|information|details|summary)",
 			"(what|which) (kernel|os|operating system|distro|distribution) (am i running|is this|is installed)",
+			"(what is|what's) my (kernel|os|operating system|distro) [version]",
 			"how (long|much time) has [the] (system|machine|computer) been (up|running|on)",
 			"how much (memory|ram|disk space|disk|storage) (do i have|is free|is left|is available)",
 			"(what is|what's) [the] (load|uptime|battery level|battery) [of] [this] [machine|computer|system]",
