@@ -701,6 +701,9 @@ func verdict(c *candidate) (Status, []string) {
 
 // best returns the best reading of a whole segment.
 func (t *Translator) best(toks []token, now time.Time) *candidate {
+	if c := t.repeating(toks, now); c != nil {
+		return c
+	}
 	if c := t.tier1(toks, now); c != nil {
 		return c
 	}
@@ -708,6 +711,48 @@ func (t *Translator) best(toks []token, now time.Time) *candidate {
 		return c
 	}
 	return t.tier2(toks, now)
+}
+
+// repeating reads a request that a template reads but for a repetition
+// ("remind me every day at 9 to stand up"): nothing in the catalog
+// repeats, so Noema says so rather than let retrieval read the rest as
+// something else.
+func (t *Translator) repeating(toks []token, now time.Time) *candidate {
+	words := norms(toks)
+	for i, w := range words {
+		n := 0
+		switch {
+		case w == "daily" || w == "weekly" || w == "hourly" || w == "nightly":
+			n = 1
+		case (w == "every" || w == "each") && i+1 < len(words):
+			k := i + 1
+			if words[k] == "other" && k+1 < len(words) {
+				k++
+			}
+			if _, day := weekdays[words[k]]; day || timeUnits[stem(words[k])] {
+				n = k + 1 - i
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		rest := slices.Concat(toks[:i], toks[i+n:])
+		// The rest may lack its time: the repetition said it ("every
+		// monday").
+		c := t.tier1(rest, now)
+		if c == nil || !c.s.hasKind(kTime) && !c.s.hasKind(kDuration) {
+			return nil
+		}
+		c.ask = fmt.Sprintf("Noema cannot repeat %q (%s); ask without the repetition to set the next one.", c.s.m.Title, origJoin(toks[i:i+n]))
+		return c
+	}
+	return nil
+}
+
+// timeUnits are what a repetition counts in ("every day", "each week").
+var timeUnits = map[string]bool{
+	"minute": true, "hour": true, "day": true, "week": true, "month": true, "year": true, "morning": true,
+	"evening": true, "night": true, "afternoon": true, "weekday": true, "weekend": true, "time": true,
 }
 
 // later reads a request that a template reads but for a time at its end

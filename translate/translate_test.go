@@ -328,6 +328,12 @@ func TestEverydayPhrasings(t *testing.T) {
 		// words say service.
 		{"start the bluetooth service", want{Ready, []string{"service.start"}, map[string]any{"unit": "bluetooth"}}},
 		{"don't disturb me", want{Ready, []string{"desktop.dnd.set"}, map[string]any{"enabled": true}}},
+		// Nothing repeats: a repetition is said, not dropped or misread.
+		{"remind me every day at 9 to stand up", want{Clarify, nil, nil}},
+		{"remind me to water the plants every monday", want{Clarify, nil, nil}},
+		{"remind me at 5 to check every door", want{Ready, []string{"reminder.create"}, map[string]any{"text": "check every door"}}},
+		{"it's too loud", want{Ready, []string{"desktop.volume.set"}, map[string]any{"delta": -10}}},
+		{"it's too quiet", want{Ready, []string{"desktop.volume.set"}, map[string]any{"delta": 10}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -28,8 +28,8 @@ func (h *volumeSet) Manifest() action.Manifest {
 			"(increase|raise|lower|reduce|decrease) [the] (volume|sound) [by {delta} [percent|points]]",
 			"[make it] (louder|quieter|softer) [by {delta} [percent|points]]",
 			"(volume|sound) [at|to] {percent} [percent|%]",
-			"speak up => delta=10",
-			"(not so|too) loud => delta=-10",
+			"(speak up|[it is] too (quiet|soft)|i can not hear [it|anything]) => delta=10",
+			"[it is] (not so|too) loud => delta=-10",
 		},
 		Examples: []action.Example{
 			{Text: "set the volume to 35 percent", Target: json.RawMessage(`{"percent":35}`)},
