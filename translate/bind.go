@@ -208,6 +208,10 @@ func (b *binding) span(name string, sp [2]int) bool {
 	ok := true
 	switch f.kind {
 	case kText, kApp:
+		if f.kind == kApp && vague(words) {
+			ok = false
+			break
+		}
 		if f.kind == kText && !f.required && vague(words) {
 			// "do I have anything on Thursday": no query at all.
 			b.mark(sp[0], sp[1])
@@ -244,7 +248,8 @@ func (b *binding) span(name string, sp [2]int) bool {
 		// ("the file notes", "the documents folder").
 		v, ok = p, pathLike.MatchString(p) || fileNouns[prev] && prev != "pdf" || folder || (next == "folder" || next == "directory") && (prev == "into" || prev == "to")
 	case kUnit, kPackage:
-		if len(toks) != 1 && f.kind == kPackage {
+		if len(toks) != 1 && f.kind == kPackage || vague(words) {
+			// "remove everything" names no package.
 			ok = false
 			break
 		}

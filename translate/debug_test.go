@@ -27,7 +27,7 @@ func TestDebugPlan(t *testing.T) {
 			fmt.Printf("   T1 %s %v missing=%v\n", c1.s.m.Name, c1.target, c1.missing)
 		}
 		if c2 != nil {
-			fmt.Printf("   T2 %s %v missing=%v cov=%.2f conf=%.2f anchor=%v score=%.2f\n", c2.s.m.Name, c2.target, c2.missing, c2.coverage, c2.conf, c2.anchor, c2.score)
+			fmt.Printf("   T2 %s %v missing=%v cov=%.2f abs=%.2f conf=%.2f anchor=%v strong=%v foreign=%v score=%.2f\n", c2.s.m.Name, c2.target, c2.missing, c2.coverage, c2.absorbed, c2.conf, c2.anchor, c2.strong, c2.foreignVerb, c2.score)
 		}
 	}
 }

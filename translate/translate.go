@@ -701,6 +701,18 @@ func verdict(c *candidate) (Status, []string) {
 
 // best returns the best reading of a whole segment.
 func (t *Translator) best(toks []token, now time.Time) *candidate {
+	c := t.reading(toks, now)
+	if c != nil && c.ask == "" && !c.s.m.ReadOnly && askingAbout(norms(toks)) {
+		if st, _ := verdict(c); st != Ready {
+			return c
+		}
+		// "is wifi on?" asks about the state; it never changes it.
+		c.ask = fmt.Sprintf("That is a question Noema cannot answer; did you mean: %s?", strings.ToLower(c.s.m.Title))
+	}
+	return c
+}
+
+func (t *Translator) reading(toks []token, now time.Time) *candidate {
 	if c := t.repeating(toks, now); c != nil {
 		return c
 	}
@@ -711,6 +723,25 @@ func (t *Translator) best(toks []token, now time.Time) *candidate {
 		return c
 	}
 	return t.tier2(toks, now)
+}
+
+// askingAbout reports a question about how things are ("is wifi on",
+// "what is the brightness"), as opposed to a request that happens to
+// start with a verb like "do" ("do not disturb").
+func askingAbout(words []string) bool {
+	if len(words) == 0 {
+		return false
+	}
+	switch words[0] {
+	case "is", "are", "am", "was", "were", "does", "did", "what", "which", "how", "who", "where", "why":
+		return true
+	case "do":
+		return len(words) > 1 && words[1] != "not"
+	case "have", "has":
+		// "have I got …" asks; "have a timer …" does not.
+		return len(words) > 1 && (words[1] == "i" || words[1] == "you" || words[1] == "we" || words[1] == "it" || words[1] == "the")
+	}
+	return false
 }
 
 // repeating reads a request that a template reads but for a repetition
@@ -917,7 +948,12 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 		// not know it ("take 5 minutes off my timer" is not "start a
 		// timer"), the reading may ask but not proceed.
 		first := content[0]
-		c.foreignVerb = !question && !b.explained(first) && (!b.text[first] || lookingVerbs[words[first]])
+		// Nor is it when the verb only became free text and names
+		// another action ("delete all my files" is no search for
+		// "delete") or asks to look at something.
+		w0 := words[first]
+		asText := b.text[first] && (lookingVerbs[w0] || !genericWords[w0] && t.literalElsewhere(w0, r.s))
+		c.foreignVerb = !question && (!b.explained(first) || asText)
 		c.coverage = float64(explained) / float64(len(content))
 		c.words = len(content)
 		c.absorbed = float64(absorbed) / float64(len(content))

@@ -334,6 +334,15 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"remind me at 5 to check every door", want{Ready, []string{"reminder.create"}, map[string]any{"text": "check every door"}}},
 		{"it's too loud", want{Ready, []string{"desktop.volume.set"}, map[string]any{"delta": -10}}},
 		{"it's too quiet", want{Ready, []string{"desktop.volume.set"}, map[string]any{"delta": 10}}},
+		// A question about a state never changes it.
+		{"is wifi on", want{Clarify, nil, nil}},
+		{"is do not disturb on", want{Clarify, nil, nil}},
+		{"is the marathon on friday added to my calendar", want{Clarify, nil, nil}},
+		{"have a timer for 10 minutes", want{Ready, []string{"timer.start"}, nil}},
+		// A verb that names another action is not free text, and vague
+		// words name no package.
+		{"delete all my files", want{Clarify, nil, nil}},
+		{"uninstall everything", want{Rejected, nil, nil}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}
