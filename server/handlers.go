@@ -77,7 +77,7 @@ func (s *Server) planInput(req *api.PlanRequest, c *caller, preview bool) (app.P
 		}
 		in.Now = t.In(time.Local)
 	}
-	in.Cwd = s.app.Paths.UserHome
+	in.Cwd, in.Home = s.app.Paths.UserHome, s.app.Paths.UserHome
 	if req.Cwd != "" {
 		if !filepath.IsAbs(req.Cwd) || strings.ContainsRune(req.Cwd, 0) {
 			return in, bad("cwd: want an absolute path")
@@ -510,7 +510,7 @@ func (s *Server) policyTest(w http.ResponseWriter, r *http.Request, c *caller) {
 			}
 			cwd = req.Cwd
 		}
-		t, err := app.Absolutize(d.Target, e.Manifest.PathFields, cwd)
+		t, err := app.Absolutize(d.Target, e.Manifest.PathFields, cwd, s.app.Paths.UserHome)
 		if err != nil {
 			reply(w, bad("target: %v", err))
 			return

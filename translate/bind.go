@@ -56,7 +56,7 @@ var stopwords = map[string]bool{
 }
 
 var unitSuffix = regexp.MustCompile(`\.(service|socket|timer|target|mount|path|slice|scope|device|swap|automount)$`)
-var pathLike = regexp.MustCompile(`^(~|\.{1,2})?/|^[\w.@+-]+/|^[\w .@+-]*\.[A-Za-z0-9]{1,8}$`)
+var pathLike = regexp.MustCompile(`^~$|^(~|\.{1,2})?/|^[\w.@+-]+/|^[\w .@+-]*\.[A-Za-z0-9]{1,8}$`)
 
 // acceptSpan reports whether words toks[i:j] can be the value of field;
 // the template matcher tries other spans when not.
@@ -248,8 +248,9 @@ func (b *binding) span(name string, sp [2]int) bool {
 		// ("the file notes", "the documents folder").
 		v, ok = p, pathLike.MatchString(p) || fileNouns[prev] && prev != "pdf" || folder || (next == "folder" || next == "directory") && (prev == "into" || prev == "to")
 	case kUnit, kPackage:
-		if len(toks) != 1 && f.kind == kPackage || vague(words) {
-			// "remove everything" names no package.
+		if len(toks) != 1 && f.kind == kPackage || vague(words) || len(words) == 1 && kindNouns[words[0]] {
+			// "remove everything" names no package, nor does "remove
+			// package".
 			ok = false
 			break
 		}
@@ -363,6 +364,12 @@ func (b *binding) span(name string, sp [2]int) bool {
 var vagueWords = map[string]bool{
 	"on": true, "off": true, "about": true, "or": true, "then": true,
 	"anything": true, "something": true, "everything": true, "stuff": true, "things": true,
+}
+
+// kindNouns name a kind of thing, never one thing of that kind.
+var kindNouns = map[string]bool{
+	"package": true, "packages": true, "service": true, "services": true, "unit": true, "daemon": true,
+	"program": true, "programs": true, "app": true, "application": true, "process": true, "processes": true,
 }
 
 // fileNouns name a kind of file.

@@ -52,8 +52,8 @@ type PlanInput struct {
 	Text string
 	// Now is the instant relative times are resolved against.
 	Now time.Time
-	// Cwd resolves relative paths in targets.
-	Cwd string
+	// Cwd resolves relative paths in targets, and Home "~".
+	Cwd, Home string
 	// Preview reads the system to show each change as old → new.
 	Preview bool
 	// Context is untrusted text the plan may be informed by, never
@@ -83,7 +83,7 @@ func Plan(ctx context.Context, rt *runtime.Runtime, planner *cognition.Planner, 
 		if e, ok := rt.Catalog().Lookup(st.Action); ok {
 			fields = e.Manifest.PathFields
 		}
-		target, _ := Absolutize(st.Target, fields, in.Cwd)
+		target, _ := Absolutize(st.Target, fields, in.Cwd, in.Home)
 		sub := runtime.Submission{Subject: subj, Draft: action.Draft{Action: st.Action, Target: target, Tainted: st.Tainted, Reason: in.Text}, NoPreview: !in.Preview}
 		env, dec, err := rt.Assess(ctx, sub)
 		if err != nil {
@@ -107,7 +107,10 @@ func Plan(ctx context.Context, rt *runtime.Runtime, planner *cognition.Planner, 
 
 // Absolutize resolves relative path fields of a target against cwd, so
 // that an action means the same file wherever it is later run or shown.
-func Absolutize(target json.RawMessage, fields []string, cwd string) (json.RawMessage, error) {
+//
+// "~" and "~/…" are the user's home (when home is known), as a shell
+// would read them: "delete ~/notes.txt" never means a folder named "~".
+func Absolutize(target json.RawMessage, fields []string, cwd, home string) (json.RawMessage, error) {
 	if len(fields) == 0 {
 		return target, nil
 	}
@@ -117,10 +120,17 @@ func Absolutize(target json.RawMessage, fields []string, cwd string) (json.RawMe
 	}
 	for _, f := range fields {
 		if s, ok := m[f].(string); ok && s != "" && !filepath.IsAbs(s) && f != "argv" {
-			if strings.HasPrefix(s, "~/") {
-				continue
+			switch {
+			case home != "" && s == "~":
+				m[f] = home
+			case home != "" && strings.HasPrefix(s, "~/"):
+				m[f] = filepath.Join(home, s[2:])
+			case strings.HasPrefix(s, "~"):
+				// Someone else's home ("~ann/x") or no home known: left
+				// for the adapter to refuse as not absolute.
+			default:
+				m[f] = filepath.Join(cwd, s)
 			}
-			m[f] = filepath.Join(cwd, s)
 		}
 	}
 	return json.Marshal(m)

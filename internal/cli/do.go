@@ -63,7 +63,7 @@ approval; the effect is verified and recorded.`,
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			target, err = absolutize(target, m.PathFields, g.env.Cwd)
+			target, err = g.absolutize(target, m.PathFields)
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
@@ -98,9 +98,14 @@ func submitError(err error) error {
 	return err
 }
 
-// absolutize resolves relative path fields against cwd.
-func absolutize(target json.RawMessage, fields []string, cwd string) (json.RawMessage, error) {
-	return app.Absolutize(target, fields, cwd)
+// absolutize resolves relative path fields against cwd, and "~" against
+// the user's home.
+func (g *globals) absolutize(target json.RawMessage, fields []string) (json.RawMessage, error) {
+	home := ""
+	if p, err := g.paths(); err == nil {
+		home = p.UserHome
+	}
+	return app.Absolutize(target, fields, g.env.Cwd, home)
 }
 
 func undoCmd(g *globals) *cobra.Command {

@@ -128,7 +128,7 @@ func policyTestCmd(g *globals) *cobra.Command {
 			}
 			target, err := action.ParseArgs(entry.Manifest.Schema, args[1:])
 			if err == nil {
-				target, err = absolutize(target, entry.Manifest.PathFields, g.env.Cwd)
+				target, err = g.absolutize(target, entry.Manifest.PathFields)
 			}
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
