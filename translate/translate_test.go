@@ -343,6 +343,8 @@ func TestEverydayPhrasings(t *testing.T) {
 		// words name no package.
 		{"delete all my files", want{Clarify, nil, nil}},
 		{"uninstall everything", want{Rejected, nil, nil}},
+		{"turn off all radios", want{Ready, []string{"network.airplane.set"}, map[string]any{"enabled": true}}},
+		{"drop the volume to 10", want{Ready, []string{"desktop.volume.set"}, map[string]any{"percent": 10}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -74,7 +74,7 @@ func (h *brightnessSet) Manifest() action.Manifest {
 			"make the (screen|display) (brighter|dimmer|darker) [by {delta} [percent|points]]",
 			"(turn|bring) [the] [screen|display] brightness (up|down) [by {delta} [percent|points]|to {percent} [percent|%]]",
 			"(turn|crank|push) [the] [screen|display] brightness all the way up => percent=100",
-			"(increase|raise|lower|reduce|decrease) [the] [screen] brightness [by {delta} [percent|points]]",
+			"(increase|raise|lower|reduce|decrease|drop|bump) [the] [screen] brightness [by {delta} [percent|points]|to {percent} [percent|%]]",
 			"screen brightness {percent} [percent|%]",
 		},
 		Examples: []action.Example{

@@ -25,7 +25,7 @@ func (h *volumeSet) Manifest() action.Manifest {
 			"(set|change|put) [the] (volume|sound|audio) [level] to {percent} [percent|%]",
 			"turn [the] (volume|sound) (up|down) [by {delta} [percent|points]|to {percent} [percent|%]]",
 			"(turn|crank|push|pump) [the] (volume|sound) all the way up => percent=100",
-			"(increase|raise|lower|reduce|decrease) [the] (volume|sound) [by {delta} [percent|points]]",
+			"(increase|raise|lower|reduce|decrease|drop|bump) [the] (volume|sound) [by {delta} [percent|points]|to {percent} [percent|%]]",
 			"[make it] (louder|quieter|softer) [by {delta} [percent|points]]",
 			"(volume|sound) [at|to] {percent} [percent|%]",
 			"(speak up|[it is] too (quiet|soft)|i can not hear [it|anything]) => delta=10",

@@ -33,6 +33,9 @@ func (h *airplaneSet) Manifest() action.Manifest {
 			"{enabled} (airplane|aeroplane|flight|plane) mode",
 			"switch (airplane|aeroplane|flight) mode {enabled}",
 			"put [the] (computer|laptop|machine) in (airplane|flight) mode",
+			"(turn|switch|shut) off (all|every) [the] (radios|radio|wireless) => enabled=true",
+			"(turn|switch) (all|every) [the] (radios|radio) off => enabled=true",
+			"(turn|switch) (all|every) [the] (radios|radio) [back] on => enabled=false",
 			"(leave|exit|get out of|come out of|take [the] (computer|laptop|machine) out of) (airplane|aeroplane|flight|plane) mode => enabled=false",
 		},
 		Examples: []action.Example{
