@@ -246,7 +246,9 @@ func (b *binding) span(name string, sp [2]int) bool {
 		}
 		// A path must look like one unless the words call it a file
 		// ("the file notes", "the documents folder").
-		v, ok = p, pathLike.MatchString(p) || fileNouns[prev] && prev != "pdf" || folder || (next == "folder" || next == "directory") && (prev == "into" || prev == "to")
+		// "the file manager" is an application, not a file named "manager".
+		compound := prev == "file" && (toks[0].norm == "manager" || toks[0].norm == "browser" || toks[0].norm == "explorer")
+		v, ok = p, pathLike.MatchString(p) || fileNouns[prev] && prev != "pdf" && !compound || folder || (next == "folder" || next == "directory") && (prev == "into" || prev == "to")
 	case kUnit, kPackage:
 		if len(toks) != 1 && f.kind == kPackage || vague(words) || len(words) == 1 && kindNouns[words[0]] {
 			// "remove everything" names no package, nor does "remove

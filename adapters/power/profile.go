@@ -199,7 +199,7 @@ func (h *profileSet) Manifest() action.Manifest {
 		},
 		Aliases: []string{"power mode", "power profile", "battery saver", "power saving", "performance mode", "low power mode"},
 		ValueWords: map[string][]string{
-			"profile=power-saver": {"power saving", "battery saver", "battery saving", "low power"},
+			"profile=power-saver": {"power saving", "battery saver", "battery saving"},
 			"profile=performance": {"max performance", "maximum performance"},
 		},
 		Owner: "power",
