@@ -60,7 +60,7 @@ var pathLike = regexp.MustCompile(`^~$|^(~|\.{1,2})?/|^[\w.@+-]+/|^[\w .@+-]*\.[
 
 // acceptSpan reports whether words toks[i:j] can be the value of field;
 // the template matcher tries other spans when not.
-func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists func(string) bool) func(string, int, int) bool {
+func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists, notApp func(string) bool) func(string, int, int) bool {
 	return func(name string, i, j int) bool {
 		f := s.field(name)
 		if f == nil {
@@ -98,6 +98,9 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists func(str
 		case kApp:
 			if appExists != nil && appExists(origJoin(toks[i:j])) {
 				return true
+			}
+			if notApp != nil && notApp(origJoin(toks[i:j])) {
+				return false
 			}
 			// A path ("budget.xlsx", "~/docs") is a file to open and a
 			// flag ("-la") belongs to a command line, neither an app.

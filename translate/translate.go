@@ -73,6 +73,11 @@ type Translator struct {
 	// AppExists, when set, says whether words name an installed
 	// application; free words are read as an app to open only then.
 	AppExists func(string) bool
+	// UnitExists and CommandExists, when set, say whether a name is a
+	// systemd unit or a program on PATH: one that is either and no
+	// installed application is not read as an application ("start
+	// docker" starts the service, "run ls" runs the program).
+	UnitExists, CommandExists func(string) bool
 
 	vocabOnce sync.Once
 	byLenOnce sync.Once
@@ -136,6 +141,14 @@ func New(manifests []action.Manifest) *Translator {
 		})
 	}
 	return t
+}
+
+// notApp reports a name that is a unit or a program and no application.
+func (t *Translator) notApp(name string) bool {
+	if t.AppExists != nil && t.AppExists(name) {
+		return false
+	}
+	return t.UnitExists != nil && t.UnitExists(name) || t.CommandExists != nil && t.CommandExists(name)
 }
 
 // literalElsewhere reports whether an action other than s uses word
@@ -817,7 +830,7 @@ func (t *Translator) tier1(toks []token, now time.Time) *candidate {
 				continue
 			}
 			otherWord := func(w string) bool { return t.literalElsewhere(w, s) }
-			m := tpl.matchAll(toks, t.vocabHas, s.acceptSpan(toks, now, otherWord, t.AppExists))
+			m := tpl.matchAll(toks, t.vocabHas, s.acceptSpan(toks, now, otherWord, t.AppExists, t.notApp))
 			if m == nil || m.literals == 0 {
 				continue
 			}

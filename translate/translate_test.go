@@ -363,3 +363,15 @@ func TestEverydayPhrasings(t *testing.T) {
 		t.Errorf("vague query kept: %s", p.Steps[0].Target)
 	}
 }
+
+// TestUnitsAndCommandsAreNotApps checks that a name the system knows as a
+// service or a program, and not as an application, is read as that.
+func TestUnitsAndCommandsAreNotApps(t *testing.T) {
+	tr := New(testCatalog(t))
+	tr.AppExists = func(n string) bool { return n == "firefox" }
+	tr.UnitExists = func(n string) bool { return n == "docker" }
+	tr.CommandExists = func(n string) bool { return n == "ls" || n == "firefox" }
+	check(t, tr, "start docker", want{Ready, []string{"service.start"}, map[string]any{"unit": "docker"}})
+	check(t, tr, "run ls", want{Ready, []string{"shell.run"}, map[string]any{"argv": []string{"ls"}}})
+	check(t, tr, "run firefox", want{Ready, []string{"desktop.app.launch"}, map[string]any{"app": "firefox"}})
+}

@@ -171,6 +171,7 @@ func (h *recallH) Manifest() action.Manifest {
 			"what do you know about {query}",
 			"what do you remember about {query}",
 			"do you remember {query}",
+			"recall {query}",
 			"(recall|remind me) what i told you about {query}",
 			"(search|look in) [your] memory for {query}",
 			"did i (tell|ask) you (anything|something) about {query}",

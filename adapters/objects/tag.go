@@ -41,7 +41,7 @@ func (h *tagH) Manifest() action.Manifest {
 		RollbackNote: "undo puts back the tags the file had before",
 		PathFields:   []string{"path"},
 		Utterances: []string{
-			"tag {path} (as|with) {tags}",
+			"tag {path} [as|with] {tags}",
 			"(label|mark) {path} (as|with) {tags}",
 			"add [the] (tag|tags|label|labels) {tags} to {path}",
 			"put {path} under {tags}",

@@ -47,7 +47,7 @@ func (h *processKillH) Manifest() action.Manifest {
 			"(kill|end|terminate|stop|close) [the] (process|pid) [id|number] {pid}",
 			"(kill|end|terminate|quit|close) [all] [the] {name} [process|processes|program]",
 			"(kill|end|terminate|stop|close|quit) [the] (process|program|app|application) [named|called] {name}",
-			"(force kill|force quit|kill -9) [the] {name}",
+			"(force kill|force quit|kill -9|end task) [the] {name}",
 			"(force kill|force quit) [the] process {pid}",
 			"make {name} (stop|quit|exit)",
 		},

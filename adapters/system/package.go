@@ -151,7 +151,7 @@ func (h *packageChangeH) Manifest() action.Manifest {
 		m.Verification = "reads the dpkg database back and expects the package installed"
 		m.RollbackNote = "undo removes the packages this installation added (configuration files stay) and reinstalls any it removed"
 		m.Utterances = []string{
-			"install [the] [package] {name}",
+			"install [the] [package] {name} [package]",
 			"(get|add|set up) [the] package {name}",
 			"(apt|apt-get|aptitude) install {name}",
 			"(i need|i want|give me) [the] {name} package",

@@ -2,6 +2,8 @@ package app
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -27,5 +29,27 @@ func TestAbsolutize(t *testing.T) {
 	}
 	if _, err := Absolutize(json.RawMessage(`not json`), []string{"path"}, "/work", "/home/ann"); err == nil {
 		t.Error("a target that is not JSON was accepted")
+	}
+}
+
+// TestSystemLookups checks the unit and program lookups the translator
+// uses to tell services and commands from applications.
+func TestSystemLookups(t *testing.T) {
+	home := t.TempDir()
+	dir := filepath.Join(home, ".config", "systemd", "user")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "syncer.service"), []byte("[Service]\nExecStart=/bin/true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	units := unitExists(home)
+	for name, want := range map[string]bool{"syncer": true, "syncer.service": true, "no-such-unit-x": false, "../syncer": false, "": false} {
+		if got := units(name); got != want {
+			t.Errorf("unit %q: %v, want %v", name, got, want)
+		}
+	}
+	if !commandExists("sh") || commandExists("no-such-program-x") || commandExists("/bin/sh") {
+		t.Error("program lookup is wrong")
 	}
 }

@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/noema-project/noema/action"
@@ -33,6 +36,8 @@ func NewPlanner(p Paths, getenv func(string) string, cfg Config, cat *action.Cat
 		if dm != nil {
 			tr.AppExists = func(name string) bool { return dm.AppExists(context.Background(), name) }
 		}
+		tr.UnitExists = unitExists(p.UserHome)
+		tr.CommandExists = commandExists
 		return tr
 	}
 	var model *llm.Client
@@ -43,4 +48,36 @@ func NewPlanner(p Paths, getenv func(string) string, cfg Config, cat *action.Cat
 	breaker := cognition.NewBreaker(filepath.Join(p.Run(), "llm-breaker.json"), 2, time.Minute)
 	cache := cognition.OpenCache(filepath.Join(p.Home, "cache", "plans.json"), cat)
 	return cognition.New(cat, newTr, model, breaker).WithCache(cache)
+}
+
+// unitExists reports a systemd unit file for a name (NAME.service unless
+// the name has a unit suffix) in the system and user unit folders.
+func unitExists(userHome string) func(string) bool {
+	dirs := []string{"/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system", "/usr/lib/systemd/user"}
+	if userHome != "" {
+		dirs = append(dirs, filepath.Join(userHome, ".config", "systemd", "user"))
+	}
+	return func(name string) bool {
+		if name == "" || strings.ContainsAny(name, "/ \x00") {
+			return false
+		}
+		if !strings.Contains(name, ".") {
+			name += ".service"
+		}
+		for _, d := range dirs {
+			if _, err := os.Stat(filepath.Join(d, name)); err == nil {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// commandExists reports a program of that name on PATH.
+func commandExists(name string) bool {
+	if name == "" || strings.ContainsAny(name, "/ \x00") {
+		return false
+	}
+	_, err := exec.LookPath(name)
+	return err == nil
 }
