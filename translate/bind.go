@@ -220,6 +220,13 @@ func (b *binding) span(name string, sp [2]int) bool {
 			b.mark(sp[0], sp[1])
 			return true
 		}
+		if f.kind == kText {
+			// "a 45 minute call with Paul": the length is the event's
+			// duration, not part of its title.
+			if n := b.leadingDuration(words); n > 0 && n < len(words) {
+				toks, words = toks[n:], words[n:]
+			}
+		}
 		text := strings.TrimSpace(origJoin(trimStop(toks)))
 		if f.kind == kText && len(words) > 1 && words[0] == "with" && sp[0] > 0 && !stopwords[b.words[sp[0]-1]] {
 			// "a meeting with Bob": the word before "with" is part of
@@ -401,6 +408,28 @@ func otherValue(enum []string, v string) string {
 		}
 	}
 	return ""
+}
+
+// leadingDuration reads a length at the start of a title ("one hour
+// meeting", "45 minute call") into the action's length in minutes when
+// it has one that is not set, and returns the words it used. (A timer's
+// label is left alone: there a length is another timer.)
+func (b *binding) leadingDuration(words []string) int {
+	for _, f := range b.s.fields {
+		if f.kind != kMinutes {
+			continue
+		}
+		if _, set := b.target[f.name]; set {
+			return 0
+		}
+		d, n, ok := parseDuration(words)
+		if !ok {
+			return 0
+		}
+		b.target[f.name] = int(math.Round(d.Minutes()))
+		return n
+	}
+	return 0
 }
 
 // vague reports words that are all function or vague words.

@@ -345,6 +345,10 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"uninstall everything", want{Rejected, nil, nil}},
 		{"turn off all radios", want{Ready, []string{"network.airplane.set"}, map[string]any{"enabled": true}}},
 		{"drop the volume to 10", want{Ready, []string{"desktop.volume.set"}, map[string]any{"percent": 10}}},
+		// Events: a length before the title is the event's length.
+		{"schedule a meeting", want{Clarify, nil, nil}},
+		{"add gym to my calendar tomorrow at 7am", want{Ready, []string{"calendar.event.create"}, map[string]any{"title": "gym"}}},
+		{"schedule a 45 minute call with paul tomorrow at 4", want{Ready, []string{"calendar.event.create"}, map[string]any{"title": "call with paul", "duration_minutes": 45}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -85,7 +85,8 @@ func (h *eventCreate) Manifest() action.Manifest {
 		RollbackNote: "undo deletes the event by its UID",
 		Utterances: []string{
 			"(create|add|schedule|put|book|make) [a|an] (meeting|event|appointment) [called|named|titled] {title} (at|on|for) {start}",
-			"(create|add|schedule|put) {title} (in|on|to) [my] calendar (at|on|for) {start}",
+			"(create|add|schedule|put) {title} (in|on|to) [my|the] calendar [at|on|for] {start}",
+			"(create|add|schedule|book|set up|make|plan) [a|an] [new] (meeting|event|appointment|calendar event)",
 			"(schedule|book|plan) {title} (at|on|for) {start} for {duration_minutes} minutes",
 			"(add|put) [a|an] (meeting|event|appointment) (at|on) {start} (called|named|about) {title}",
 			"(block|reserve) {duration_minutes} minutes (at|on) {start} for {title}",
