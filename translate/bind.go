@@ -135,7 +135,17 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists, notApp 
 			// A title or note of function or vague words only ("on the",
 			// "anything") is words the template did not expect; an
 			// optional field may take them as saying nothing (see span).
-			return j-i <= 40 && (!f.required || !vague(b.words[i:j]))
+			if j-i > 40 || f.required && vague(b.words[i:j]) {
+				return false
+			}
+			// "… for taxes and open the first one": a second request, not
+			// the rest of this one's text.
+			for k := i; k+1 < j; k++ {
+				if w := b.words[k]; (w == "and" || w == "then") && known != nil && known(b.words[k+1]) && !stopwords[b.words[k+1]] {
+					return false
+				}
+			}
+			return true
 		case kArgv, kTags:
 			return j-i <= 40
 		}
@@ -376,6 +386,8 @@ func (b *binding) span(name string, sp [2]int) bool {
 var vagueWords = map[string]bool{
 	"on": true, "off": true, "about": true, "or": true, "then": true,
 	"anything": true, "something": true, "everything": true, "stuff": true, "things": true,
+	// "the first one", "the other one": a thing pointed at, not named.
+	"one": true, "ones": true, "first": true, "second": true, "another": true,
 }
 
 // kindNouns name a kind of thing, never one thing of that kind.

@@ -13,6 +13,7 @@ package translate
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -527,6 +528,11 @@ func onlyRetrieved(steps []Step) bool {
 // ("turn off … night light": "turn night light" retrieves a theme, "turn
 // off night light" matches the night-light template).
 func (t *Translator) borrow(before, part []token, now time.Time, depth int) ([]Step, []string, Status) {
+	if len(part) > 0 && commandVerbs[part[0].norm] {
+		// A part with a verb of its own ("… and open the first one")
+		// does not take the verb before it.
+		return nil, nil, Rejected
+	}
 	var fs []Step
 	var fq []string
 	for k := 1; k < len(before); k++ {
@@ -607,12 +613,28 @@ func (t *Translator) trySplit(toks []token, now time.Time, depth int, prev []tok
 // on" switches Wi-Fi back on, not the sound. Every word must be one the
 // action knows or a value it takes.
 func (t *Translator) again(prev Step, toks []token, now time.Time) ([]Step, bool) {
-	if !slices.ContainsFunc(toks, func(tk token) bool { return tk.norm == "it" || tk.norm == "them" }) {
+	if !slices.ContainsFunc(toks, func(tk token) bool { return tk.norm == "it" || tk.norm == "its" || tk.norm == "them" }) {
 		return nil, false
 	}
 	i := slices.IndexFunc(t.specs, func(s *spec) bool { return s.m.Name == prev.Action })
 	if i < 0 {
 		return nil, false
+	}
+	// Another action on the same thing: "restart nginx and check its
+	// status" takes the unit from the part before.
+	if c := t.reading(toks, now); c != nil && c.ask == "" && c.s.m.Name != prev.Action && len(c.missing) > 0 {
+		var before map[string]any
+		json.Unmarshal(prev.Target, &before)
+		target := maps.Clone(c.target)
+		for _, f := range c.missing {
+			if v, ok := before[f]; ok && c.s.field(f) != nil {
+				target[f] = v
+			}
+		}
+		if len(c.s.missing(target)) == 0 {
+			c.target, c.missing = target, nil
+			return []Step{c.step(origJoin(toks))}, true
+		}
 	}
 	s := t.specs[i]
 	t.vocabulary()
@@ -1012,6 +1034,16 @@ func isQuestion(words []string) bool {
 var lookingVerbs = map[string]bool{
 	"check": true, "show": true, "tell": true, "see": true, "look": true, "find": true, "give": true,
 	"read": true, "list": true, "get": true, "view": true, "display": true, "confirm": true, "verify": true,
+}
+
+// commandVerbs begin a request of their own.
+var commandVerbs = map[string]bool{
+	"open": true, "launch": true, "start": true, "stop": true, "run": true, "execute": true, "kill": true,
+	"delete": true, "remove": true, "install": true, "uninstall": true, "search": true, "find": true,
+	"set": true, "turn": true, "switch": true, "mute": true, "unmute": true, "create": true, "add": true,
+	"schedule": true, "remind": true, "restart": true, "reboot": true, "show": true, "list": true,
+	"copy": true, "move": true, "rename": true, "write": true, "read": true, "tag": true, "forget": true,
+	"remember": true, "cancel": true, "enable": true, "disable": true, "close": true, "check": true,
 }
 
 // genericWords are verbs and question words every kind of request uses;

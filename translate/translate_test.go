@@ -349,6 +349,11 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"schedule a meeting", want{Clarify, nil, nil}},
 		{"add gym to my calendar tomorrow at 7am", want{Ready, []string{"calendar.event.create"}, map[string]any{"title": "gym"}}},
 		{"schedule a 45 minute call with paul tomorrow at 4", want{Ready, []string{"calendar.event.create"}, map[string]any{"title": "call with paul", "duration_minutes": 45}}},
+		// "its" is the thing the part before was about; a part with its
+		// own verb does not borrow one.
+		{"restart nginx and check its status", want{Ready, []string{"service.restart", "service.status"}, nil}},
+		{"search my files for taxes and open the first one", want{Partial, []string{"fs.search"}, map[string]any{"query": "taxes"}}},
+		{"remind me about the meeting", want{Clarify, nil, nil}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

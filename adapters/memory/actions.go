@@ -172,7 +172,7 @@ func (h *recallH) Manifest() action.Manifest {
 			"what do you remember about {query}",
 			"do you remember {query}",
 			"recall {query}",
-			"(recall|remind me) what i told you about {query}",
+			"recall what i (told you|said) about {query}",
 			"(search|look in) [your] memory for {query}",
 			"did i (tell|ask) you (anything|something) about {query}",
 			"what did i say about {query}",

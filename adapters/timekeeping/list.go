@@ -60,7 +60,7 @@ func (h *reminderList) Manifest() action.Manifest {
 			{Text: "show my reminders", Target: json.RawMessage(`{"kind":"reminder"}`)},
 			{Text: "how long is left on the timer", Target: json.RawMessage(`{}`)},
 		},
-		Aliases:    []string{"reminder list", "my reminders", "pending reminders", "running timers", "time left"},
+		Aliases:    []string{"reminder list", "my reminders", "pending reminders", "running timers", "time left", "things to remind me of"},
 		ValueWords: map[string][]string{"kind=reminder": {"reminders", "alarms", "alarm"}, "kind=timer": {"timers"}},
 		Owner:      "timekeeping",
 	}
