@@ -135,7 +135,7 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists, notApp 
 			// A title or note of function or vague words only ("on the",
 			// "anything") is words the template did not expect; an
 			// optional field may take them as saying nothing (see span).
-			if j-i > 40 || f.required && vague(b.words[i:j]) {
+			if j-i > 40 || vague(b.words[i:j]) && (f.required || !namesVaguely(b.words[i:j])) {
 				return false
 			}
 			// "… for taxes and open the first one": a second request, not
@@ -225,7 +225,7 @@ func (b *binding) span(name string, sp [2]int) bool {
 			ok = false
 			break
 		}
-		if f.kind == kText && !f.required && vague(words) {
+		if f.kind == kText && !f.required && vague(words) && namesVaguely(words) {
 			// "do I have anything on Thursday": no query at all.
 			b.mark(sp[0], sp[1])
 			return true
@@ -270,7 +270,7 @@ func (b *binding) span(name string, sp [2]int) bool {
 		compound := prev == "file" && (toks[0].norm == "manager" || toks[0].norm == "browser" || toks[0].norm == "explorer")
 		v, ok = p, pathLike.MatchString(p) || fileNouns[prev] && prev != "pdf" && !compound || folder || (next == "folder" || next == "directory") && (prev == "into" || prev == "to")
 	case kUnit, kPackage:
-		if len(toks) != 1 && f.kind == kPackage || vague(words) || len(words) == 1 && kindNouns[words[0]] {
+		if len(toks) != 1 && f.kind == kPackage || vague(words) || onlyKinds(words) {
 			// "remove everything" names no package, nor does "remove
 			// package".
 			ok = false
@@ -394,6 +394,21 @@ var vagueWords = map[string]bool{
 var kindNouns = map[string]bool{
 	"package": true, "packages": true, "service": true, "services": true, "unit": true, "daemon": true,
 	"program": true, "programs": true, "app": true, "application": true, "process": true, "processes": true,
+	"window": true, "windows": true, "tab": true, "tabs": true,
+}
+
+// onlyKinds reports words that name only kinds of thing ("all windows").
+func onlyKinds(words []string) bool {
+	kinds := 0
+	for _, w := range words {
+		switch {
+		case kindNouns[w]:
+			kinds++
+		case !stopwords[w]:
+			return false
+		}
+	}
+	return kinds > 0
 }
 
 // fileNouns name a kind of file.
@@ -447,6 +462,15 @@ func (b *binding) leadingDuration(words []string) int {
 // vague reports words that are all function or vague words.
 func vague(words []string) bool {
 	return !slices.ContainsFunc(words, func(w string) bool { return !stopwords[w] && !vagueWords[w] })
+}
+
+// namesVaguely reports a vague word among words ("anything"), as opposed
+// to function words only ("it"): "do I have anything on Thursday" asks
+// about everything, "what time is it" about no event at all.
+func namesVaguely(words []string) bool {
+	return slices.ContainsFunc(words, func(w string) bool {
+		return vagueWords[w] && !stopwords[w] && w != "on" && w != "off" && w != "about" && w != "or" && w != "then"
+	})
 }
 
 // wakeUp reports a request to be woken (or an alarm), whose bare hours
@@ -865,7 +889,12 @@ func (b *binding) generic(f *field) {
 			for _, i := range rest {
 				words = append(words, b.words[i])
 			}
-			if v := strings.Join(parts, " "); f.allows(v) && (f.kind != kText || !vague(words)) {
+			named := f.kind != kText || !vague(words)
+			if f.kind == kUnit || f.kind == kPackage || f.kind == kApp {
+				// "close all windows" names no process.
+				named = !vague(words) && !onlyKinds(words)
+			}
+			if v := strings.Join(parts, " "); f.allows(v) && named {
 				b.target[f.name] = v
 			}
 		}

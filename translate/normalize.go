@@ -75,6 +75,7 @@ var contractions = map[string][]string{
 	"let's": {"let", "us"}, "there's": {"there", "is"}, "who's": {"who", "is"}, "how's": {"how", "is"},
 	"wifi": {"wifi"}, "wi-fi": {"wifi"}, "wlan": {"wifi"}, "e-mail": {"email"},
 	"pls": {"please"}, "plz": {"please"}, "thx": {"thanks"}, "u": {"you"}, "ur": {"your"},
+	"gimme": {"give", "me"}, "lemme": {"let", "me"}, "wanna": {"want", "to"},
 }
 
 func expand(toks []token) []token {
@@ -99,7 +100,8 @@ var leadingFiller = [][]string{
 	{"would", "you", "please"}, {"would", "you", "mind"}, {"would", "you"}, {"will", "you"},
 	{"i", "want", "you", "to"}, {"i", "need", "you", "to"}, {"i", "would", "like", "you", "to"},
 	{"i", "would", "like", "to"}, {"i", "want", "to"}, {"i", "need", "to"}, {"i", "wanna"},
-	{"go", "ahead", "and"}, {"just"}, {"quickly"}, {"for", "me"},
+	{"go", "ahead", "and"}, {"just"}, {"quickly"}, {"for", "me"}, {"alright"}, {"all", "right"}, {"right"},
+	{"well"}, {"um"}, {"uh"}, {"yo"},
 }
 
 // Longer fillers come first: "right now" goes whole, not as "now".

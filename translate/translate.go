@@ -1054,7 +1054,7 @@ var genericWords = map[string]bool{
 	"do": true, "does": true, "have": true, "has": true, "set": true, "put": true, "take": true, "go": true,
 	"can": true, "could": true, "would": true, "help": true, "like": true, "how": true, "which": true, "who": true,
 	"when": true, "where": true, "why": true, "will": true, "should": true, "new": true, "now": true, "again": true,
-	"next": true,
+	"next": true, "time": true,
 }
 
 // better orders readings: one that can proceed beats one that must ask,

@@ -354,6 +354,11 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"restart nginx and check its status", want{Ready, []string{"service.restart", "service.status"}, nil}},
 		{"search my files for taxes and open the first one", want{Partial, []string{"fs.search"}, map[string]any{"query": "taxes"}}},
 		{"remind me about the meeting", want{Clarify, nil, nil}},
+		{"what time is it", want{Rejected, nil, nil}},
+		{"close all windows", want{Clarify, nil, nil}},
+		{"make the screen warmer", want{Ready, []string{"desktop.nightlight.set"}, map[string]any{"enabled": true}}},
+		{"alright set a timer for 2 minutes", want{Ready, []string{"timer.start"}, nil}},
+		{"the volume is too high", want{Ready, []string{"desktop.volume.set"}, map[string]any{"delta": -10}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -23,7 +23,7 @@ func nightLight(m *Module) *toggle {
 				"(turn|switch) (on|off) [the] night (light|mode|shift)",
 				"(enable|disable|activate|deactivate) [the] night (light|mode|shift)",
 				"(enable|disable) [the] (blue light filter|warm screen colours|warm screen colors)",
-				"make the (screen|display) (warmer|less blue)",
+				"make the (screen|display) (warmer|less blue) => enabled=true",
 				"(set|switch) night light [to] {enabled}",
 				"[the] night (light|shift) [{enabled}]",
 			},

@@ -29,7 +29,7 @@ func (h *volumeSet) Manifest() action.Manifest {
 			"[make it] (louder|quieter|softer) [by {delta} [percent|points]]",
 			"(volume|sound) [at|to] {percent} [percent|%]",
 			"(speak up|[it is] too (quiet|soft)|i can not hear [it|anything]) => delta=10",
-			"[it is] (not so|too) loud => delta=-10",
+			"[it is|the (volume|sound) is] (not so|too) (loud|high) => delta=-10",
 		},
 		Examples: []action.Example{
 			{Text: "set the volume to 35 percent", Target: json.RawMessage(`{"percent":35}`)},
