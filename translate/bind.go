@@ -95,6 +95,13 @@ func (s *spec) acceptSpan(toks []token, now time.Time, known, appExists, notApp 
 				// last word names what the words are about.
 				return false
 			}
+		case kPackage:
+			// "remove the timer" is not a package called timer: a thing
+			// Noema handles is that thing, unless the words say package.
+			said := j < len(toks) && toks[j].norm == "package" || i > 0 && toks[i-1].norm == "package"
+			if j-i == 1 && !said && noemaThings[stem(b.words[i])] {
+				return false
+			}
 		case kApp:
 			if appExists != nil && appExists(origJoin(toks[i:j])) {
 				return true
@@ -395,6 +402,14 @@ var kindNouns = map[string]bool{
 	"package": true, "packages": true, "service": true, "services": true, "unit": true, "daemon": true,
 	"program": true, "programs": true, "app": true, "application": true, "process": true, "processes": true,
 	"window": true, "windows": true, "tab": true, "tabs": true,
+}
+
+// noemaThings are what Noema's own actions handle; said alone, they
+// name those, not a package.
+var noemaThings = map[string]bool{
+	"timer": true, "alarm": true, "reminder": true, "event": true, "meeting": true, "appointment": true,
+	"calendar": true, "wifi": true, "bluetooth": true, "volume": true, "brightness": true, "theme": true,
+	"memory": true, "notification": true, "file": true, "tag": true,
 }
 
 // onlyKinds reports words that name only kinds of thing ("all windows").

@@ -359,6 +359,10 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"make the screen warmer", want{Ready, []string{"desktop.nightlight.set"}, map[string]any{"enabled": true}}},
 		{"alright set a timer for 2 minutes", want{Ready, []string{"timer.start"}, nil}},
 		{"the volume is too high", want{Ready, []string{"desktop.volume.set"}, map[string]any{"delta": -10}}},
+		// A word that names something Noema does is no package.
+		{"remove the timer", want{Ready, []string{"timer.cancel"}, nil}},
+		{"delete the reminder", want{Clarify, nil, nil}},
+		{"remove the bluetooth package", want{Ready, []string{"package.remove"}, map[string]any{"name": "bluetooth"}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -170,7 +170,7 @@ func (h *timerCancel) Manifest() action.Manifest {
 		RollbackNote: "undo restarts each cancelled timer with the time it had left",
 		Utterances: []string{
 			"cancel the {label} timer",
-			"(cancel|stop|kill|clear) [the|my] timer",
+			"(cancel|stop|kill|clear|remove|delete) [the|my|all] [my] (timer|timers)",
 			"(cancel|stop|kill|clear) the timer (called|named|for) {label}",
 			"(turn off|never mind) the {label} timer",
 			"(cancel|stop) my {label} timer",
