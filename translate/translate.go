@@ -404,6 +404,9 @@ type candidate struct {
 	coverage float64 // share of content words explained by vocabulary or typed values
 	absorbed float64 // share taken by free text
 	words    int     // content words read (T2)
+	// specific: a word of the reading is shared by few actions (T2);
+	// "turn off the screen" has none, "running programs" has.
+	specific bool
 	// ask, when set, is the only answer: the words read as the action
 	// but ask for something it cannot do (a time it cannot wait for).
 	ask    string
@@ -718,7 +721,7 @@ func verdict(c *candidate) (Status, []string) {
 	switch {
 	case c.anchor && c.coverage >= 0.7 && len(c.missing) == 0 && c.conf >= 0.6 && !c.foreignVerb:
 		return Ready, nil
-	case !c.foreignVerb && c.words >= 3 && c.coverage >= 0.99 && c.score >= 0.95 && len(c.missing) == 0:
+	case !c.foreignVerb && c.specific && c.words >= 3 && c.coverage >= 0.99 && c.score >= 0.95 && len(c.missing) == 0:
 		// No word is rare enough to name the action alone, but every word
 		// belongs to it ("show me the list of running programs").
 		return Ready, nil
@@ -943,8 +946,9 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 	question := isQuestion(words)
 	for _, r := range ranked {
 		used := make([]bool, len(toks))
-		anchor, strong := false, false
+		anchor, strong, specific := false, false, false
 		strongIDF := math.Log(1 + float64(t.n)/3)
+		specificIDF := math.Log(1 + float64(t.n)/8)
 		for _, i := range content {
 			// Words only from descriptions and examples rank an action
 			// but do not explain a word: they may be slot content.
@@ -956,6 +960,9 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 				idf := t.vocab[t.stems[stems[i]]].idf
 				if idf >= anchorIDF {
 					anchor = true
+				}
+				if idf >= specificIDF {
+					specific = true
 				}
 				if idf >= strongIDF && stems[i] == stem(words[i]) {
 					strong = true
@@ -990,7 +997,7 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 		asText := b.text[first] && (lookingVerbs[w0] || !genericWords[w0] && t.literalElsewhere(w0, r.s))
 		c.foreignVerb = !question && (!b.explained(first) || asText)
 		c.coverage = float64(explained) / float64(len(content))
-		c.words = len(content)
+		c.words, c.specific = len(content), specific
 		c.absorbed = float64(absorbed) / float64(len(content))
 		c.conf = 0.5*r.score + 0.5*(c.coverage+0.5*c.absorbed)
 		// A question asks for information: between readings of the same
@@ -1054,7 +1061,7 @@ var genericWords = map[string]bool{
 	"do": true, "does": true, "have": true, "has": true, "set": true, "put": true, "take": true, "go": true,
 	"can": true, "could": true, "would": true, "help": true, "like": true, "how": true, "which": true, "who": true,
 	"when": true, "where": true, "why": true, "will": true, "should": true, "new": true, "now": true, "again": true,
-	"next": true, "time": true,
+	"next": true, "time": true, "screen": true, "display": true,
 }
 
 // better orders readings: one that can proceed beats one that must ask,

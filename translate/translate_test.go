@@ -363,6 +363,9 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"remove the timer", want{Ready, []string{"timer.cancel"}, nil}},
 		{"delete the reminder", want{Clarify, nil, nil}},
 		{"remove the bluetooth package", want{Ready, []string{"package.remove"}, map[string]any{"name": "bluetooth"}}},
+		// Words every screen setting shares name none of them.
+		{"turn off the screen", want{Rejected, nil, nil}},
+		{"switch off the computer", want{Ready, []string{"power.poweroff"}, nil}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -79,7 +79,7 @@ func (h *logindAction) Manifest() action.Manifest {
 		m.Utterances = []string{
 			"(shut|power) down [the] (computer|machine|laptop|pc|system)",
 			"(shut|power|turn|switch) [the] (computer|machine|laptop|pc|system) (down|off)",
-			"turn off [the] (computer|machine|laptop|pc|system)",
+			"(turn|switch|shut) off [the] (computer|machine|laptop|pc|system)",
 			"(shut down|power off|poweroff) [now]",
 		}
 		m.Examples = []action.Example{
