@@ -370,7 +370,7 @@ func (t *Translator) Translate(text string, now time.Time) Plan {
 	if len(toks) == 0 {
 		return Plan{Status: Rejected, Tier: "T1", Refusal: NoMatch, Message: "nothing to do", Steps: []Step{}}
 	}
-	steps, qs, status := t.segments(toks, now, 0, nil)
+	steps, qs, status := t.segments(toks, &pass{now: now, left: passBudget}, 0, nil)
 	p := Plan{Status: status, Steps: steps, Questions: qs, Tier: "T1"}
 	for _, s := range steps {
 		if s.Tier == "T2" {
@@ -394,6 +394,23 @@ func (t *Translator) Translate(text string, now time.Time) Plan {
 	}
 	return p
 }
+
+// pass is one translation: the instant times are read against, and
+// what is left of its budget of segment readings. A request with many
+// conjunctions ("a; b; c; …") can be split in exponentially many ways;
+// the budget bounds the work any request causes.
+type pass struct {
+	now  time.Time
+	left int
+}
+
+// passBudget is the segment readings one translation may make: a long
+// list of requests needs a few dozen.
+const passBudget = 300
+
+// maxDepth bounds how many times a request is split; a list may have
+// this many parts.
+const maxDepth = 32
 
 // candidate is one reading of a segment.
 type candidate struct {
@@ -428,17 +445,22 @@ func (c *candidate) step(text string) Step {
 //
 // prev is the part before toks in a list ("switch off wifi, bluetooth and
 // …"): a part that does not read alone may borrow its verb.
-func (t *Translator) segments(toks []token, now time.Time, depth int, prev []token) ([]Step, []string, Status) {
+func (t *Translator) segments(toks []token, p *pass, depth int, prev []token) ([]Step, []string, Status) {
+	if p.left <= 0 {
+		return nil, nil, Rejected
+	}
+	p.left--
+	now := p.now
 	best := t.best(toks, now)
 	status, q := verdict(best)
-	if status == Ready && (best.tier == "T1" && !best.swallowedTimes() || !hasSep(toks)) || depth > 6 {
+	if status == Ready && (best.tier == "T1" && !best.swallowedTimes() || !hasSep(toks)) || depth > maxDepth {
 		return stepsOf(best, toks, status), q, status
 	}
 	if status == Ready {
 		// A retrieval reading of words with a conjunction in them may be
 		// two requests read as one ("switch off wifi, bluetooth and turn on
 		// airplane mode"); the split wins when every part reads.
-		steps, qs, st := t.split(toks, now, depth, prev)
+		steps, qs, st := t.split(toks, p, depth, prev)
 		switch {
 		case st == Ready:
 			return steps, qs, st
@@ -450,7 +472,7 @@ func (t *Translator) segments(toks []token, now time.Time, depth int, prev []tok
 		}
 		return stepsOf(best, toks, status), q, status
 	}
-	if steps, qs, st, ok := t.trySplit(toks, now, depth, prev); ok {
+	if steps, qs, st, ok := t.trySplit(toks, p, depth, prev); ok {
 		return steps, qs, st
 	}
 	return stepsOf(best, toks, status), q, status
@@ -508,8 +530,8 @@ func hasSep(toks []token) bool {
 }
 
 // split is trySplit's result, or REJECTED when there is no split.
-func (t *Translator) split(toks []token, now time.Time, depth int, prev []token) ([]Step, []string, Status) {
-	steps, qs, st, ok := t.trySplit(toks, now, depth, prev)
+func (t *Translator) split(toks []token, p *pass, depth int, prev []token) ([]Step, []string, Status) {
+	steps, qs, st, ok := t.trySplit(toks, p, depth, prev)
 	if !ok {
 		return nil, nil, Rejected
 	}
@@ -530,7 +552,7 @@ func onlyRetrieved(steps []Step) bool {
 // verb first that makes it read; a template reading beats a retrieval one
 // ("turn off … night light": "turn night light" retrieves a theme, "turn
 // off night light" matches the night-light template).
-func (t *Translator) borrow(before, part []token, now time.Time, depth int) ([]Step, []string, Status) {
+func (t *Translator) borrow(before, part []token, p *pass, depth int) ([]Step, []string, Status) {
 	if len(part) > 0 && commandVerbs[part[0].norm] {
 		// A part with a verb of its own ("… and open the first one")
 		// does not take the verb before it.
@@ -540,7 +562,7 @@ func (t *Translator) borrow(before, part []token, now time.Time, depth int) ([]S
 	var fq []string
 	for k := 1; k < len(before); k++ {
 		borrowed := append(append([]token{}, before[:k]...), part...)
-		bs, bq, bst := t.segments(borrowed, now, depth+1, nil)
+		bs, bq, bst := t.segments(borrowed, p, depth+1, nil)
 		if bst != Ready {
 			continue
 		}
@@ -559,17 +581,18 @@ func (t *Translator) borrow(before, part []token, now time.Time, depth int) ([]S
 
 // trySplit splits at the first conjunction whose left side reads, and
 // plans both sides; the right side may borrow the left side's verb.
-func (t *Translator) trySplit(toks []token, now time.Time, depth int, prev []token) ([]Step, []string, Status, bool) {
+func (t *Translator) trySplit(toks []token, p *pass, depth int, prev []token) ([]Step, []string, Status, bool) {
+	now := p.now
 	for i := 1; i < len(toks)-1; i++ {
 		n := sepLen(toks, i)
 		if n == 0 {
 			continue
 		}
 		left, right := toks[:i], toks[i+n:]
-		ls, lq, lst := t.segments(left, now, depth+1, nil)
+		ls, lq, lst := t.segments(left, p, depth+1, nil)
 		verbs := left // where a verb-less part after this one borrows from
 		if lst != Ready && len(prev) > 0 {
-			ls, lq, lst = t.borrow(prev, left, now, depth)
+			ls, lq, lst = t.borrow(prev, left, p, depth)
 			verbs = prev
 		}
 		if lst != Ready || len(ls) == 0 {
@@ -583,7 +606,7 @@ func (t *Translator) trySplit(toks []token, now time.Time, depth int, prev []tok
 			// for the left side's request.
 			right = right[k:]
 		} else {
-			rs, rq, rst = t.segments(right, now, depth+1, verbs)
+			rs, rq, rst = t.segments(right, p, depth+1, verbs)
 		}
 		if as, ok := t.again(ls[len(ls)-1], right, now); ok {
 			// "turn off wifi, then turn it back on": "it" is Wi-Fi.
@@ -593,7 +616,7 @@ func (t *Translator) trySplit(toks []token, now time.Time, depth int, prev []tok
 			// "turn on bluetooth and wifi": the right side borrows the
 			// left side's verb, and a template reading with the verb beats
 			// a retrieval reading without it ("…, bluetooth and night light").
-			if bs, bq, bst := t.borrow(verbs, right, now, depth); bst == Ready && (rst != Ready || !onlyRetrieved(bs)) {
+			if bs, bq, bst := t.borrow(verbs, right, p, depth); bst == Ready && (rst != Ready || !onlyRetrieved(bs)) {
 				rs, rq, rst = bs, bq, bst
 			}
 		}

@@ -114,7 +114,10 @@ func TestNeverAShellString(t *testing.T) {
 
 func FuzzTranslate(f *testing.F) {
 	tr := New(testCatalog(f))
-	for _, s := range []string{"enable dark mode", "remind me tomorrow at 9 to x", "set volume to 120%", "and and and", ", , ,", "in in in in", "turn on 9:99pm"} {
+	for _, s := range []string{"enable dark mode", "remind me tomorrow at 9 to x", "set volume to 120%", "and and and", ", , ,", "in in in in", "turn on 9:99pm",
+		// Many conjunctions: the ways to split them grow exponentially,
+		// the work a translation may do does not.
+		"\x01\x01;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;\xbe", strings.Repeat("a ; ", 30)} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -203,6 +206,21 @@ func BenchmarkCompile(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		New(cat).vocabulary()
+	}
+}
+
+// TestSplittingIsBounded checks that a request with many conjunctions is
+// read (its parts that read) with a bounded number of segment readings.
+func TestSplittingIsBounded(t *testing.T) {
+	tr := New(testCatalog(t))
+	p := &pass{now: testNow, left: passBudget}
+	tr.segments(stripFiller(expand(tokenize(strings.Repeat("a ; ", 30)))), p, 0, nil)
+	if p.left < 0 {
+		t.Fatalf("budget overdrawn: %d", p.left)
+	}
+	long := strings.Repeat("mute the sound and ", 12) + "mute the sound"
+	if got := tr.Translate(long, testNow); got.Status != Ready || len(got.Steps) != 13 {
+		t.Fatalf("a list of 13 requests: %s, %d steps", got.Status, len(got.Steps))
 	}
 }
 
