@@ -384,6 +384,8 @@ func TestEverydayPhrasings(t *testing.T) {
 		// Words every screen setting shares name none of them.
 		{"turn off the screen", want{Rejected, nil, nil}},
 		{"switch off the computer", want{Ready, []string{"power.poweroff"}, nil}},
+		{"set a timer for one and a half hours", want{Ready, []string{"timer.start"}, map[string]any{"seconds": 5400}}},
+		{"remind me in an hour and 15 minutes to stretch", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-02T11:15:00Z", "text": "stretch"}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

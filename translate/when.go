@@ -69,12 +69,27 @@ func parseDuration(words []string) (time.Duration, int, bool) {
 					total += u / 2
 					i += 3
 				}
+				// "an hour and 15 minutes"
+				if i < len(words) && words[i] == "and" && i+1 < len(words) {
+					if _, n2, ok := parseDuration(words[i+1:]); ok && n2 > 0 {
+						i++
+					}
+				}
 				continue
 			}
 		}
 		v, n, pct, ok := parseNumber(words[i:])
 		if !ok || pct || i+n >= len(words) {
 			break
+		}
+		if andAHalf(words, i+n) && i+n+3 < len(words) {
+			// "one and a half hours", "2 and a half minutes"
+			if u, ok := durationUnits[words[i+n+3]]; ok {
+				total += time.Duration((v + 0.5) * float64(u))
+				i += n + 4
+				any = true
+				continue
+			}
 		}
 		u, ok := durationUnits[words[i+n]]
 		if !ok {

@@ -94,16 +94,18 @@ func TestParseWhen(t *testing.T) {
 
 func TestParseDuration(t *testing.T) {
 	cases := map[string]time.Duration{
-		"5 minutes":             5 * time.Minute,
-		"30 seconds":            30 * time.Second,
-		"an hour and a half":    90 * time.Minute,
-		"half an hour":          30 * time.Minute,
-		"1h30m":                 90 * time.Minute,
-		"2 hrs 15 min":          135 * time.Minute,
-		"a quarter of an hour":  15 * time.Minute,
-		"ninety seconds":        90 * time.Second,
-		"1 hour and 20 minutes": 80 * time.Minute,
-		"two and a half hours":  0,
+		"5 minutes":              5 * time.Minute,
+		"30 seconds":             30 * time.Second,
+		"an hour and a half":     90 * time.Minute,
+		"half an hour":           30 * time.Minute,
+		"1h30m":                  90 * time.Minute,
+		"2 hrs 15 min":           135 * time.Minute,
+		"a quarter of an hour":   15 * time.Minute,
+		"ninety seconds":         90 * time.Second,
+		"1 hour and 20 minutes":  80 * time.Minute,
+		"two and a half hours":   150 * time.Minute,
+		"2 and a half minutes":   150 * time.Second,
+		"an hour and 15 minutes": 75 * time.Minute,
 	}
 	for in, want := range cases {
 		got, _, ok := parseDuration(strings.Fields(in))
