@@ -39,6 +39,9 @@ func tokenize(text string) []token {
 		switch {
 		case unicode.IsSpace(r):
 			flush()
+		case r == '=' && i > 0 && i+1 < len(rs) && unicode.IsLetter(rs[i-1]) && unicode.IsDigit(rs[i+1]):
+			// "brightness=60"; "a=b" in a command line stays whole.
+			flush()
 		case r == ',' || r == ';' || r == '!' || r == '?':
 			// A comma inside a number (1,000) stays.
 			if r == ',' && i > 0 && i+1 < len(rs) && unicode.IsDigit(rs[i-1]) && unicode.IsDigit(rs[i+1]) {
@@ -75,7 +78,7 @@ var contractions = map[string][]string{
 	"let's": {"let", "us"}, "there's": {"there", "is"}, "who's": {"who", "is"}, "how's": {"how", "is"},
 	"wifi": {"wifi"}, "wi-fi": {"wifi"}, "wlan": {"wifi"}, "e-mail": {"email"},
 	"pls": {"please"}, "plz": {"please"}, "thx": {"thanks"}, "u": {"you"}, "ur": {"your"},
-	"gimme": {"give", "me"}, "lemme": {"let", "me"}, "wanna": {"want", "to"},
+	"gimme": {"give", "me"}, "lemme": {"let", "me"}, "wanna": {"want", "to"}, "@": {"at"},
 }
 
 func expand(toks []token) []token {

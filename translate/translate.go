@@ -364,9 +364,32 @@ func lowerASCII(s string) string {
 	return s
 }
 
+// mend repairs two slips the templates cannot see past: "turn of the
+// wifi" (off), and hyphenated words whose parts Noema knows but whose
+// whole it does not ("dark-mode", "night-light").
+func (t *Translator) mend(toks []token) []token {
+	out := make([]token, 0, len(toks))
+	for i, tk := range toks {
+		if tk.norm == "of" && i > 0 && (toks[i-1].norm == "turn" || toks[i-1].norm == "switch" || toks[i-1].norm == "shut") {
+			tk = token{norm: "off", orig: "off"}
+		}
+		if strings.Contains(tk.norm, "-") && !strings.HasPrefix(tk.norm, "-") && !t.vocabHas(tk.norm) {
+			norms, origs := strings.Split(tk.norm, "-"), strings.Split(tk.orig, "-")
+			if len(norms) == len(origs) && !slices.ContainsFunc(norms, func(w string) bool { return !t.vocabHas(w) }) {
+				for j := range norms {
+					out = append(out, token{norm: norms[j], orig: origs[j]})
+				}
+				continue
+			}
+		}
+		out = append(out, tk)
+	}
+	return out
+}
+
 // Translate plans text; now resolves relative times (in now's location).
 func (t *Translator) Translate(text string, now time.Time) Plan {
-	toks := stripFiller(expand(tokenize(text)))
+	toks := stripFiller(t.mend(expand(tokenize(text))))
 	if len(toks) == 0 {
 		return Plan{Status: Rejected, Tier: "T1", Refusal: NoMatch, Message: "nothing to do", Steps: []Step{}}
 	}

@@ -386,6 +386,13 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"switch off the computer", want{Ready, []string{"power.poweroff"}, nil}},
 		{"set a timer for one and a half hours", want{Ready, []string{"timer.start"}, map[string]any{"seconds": 5400}}},
 		{"remind me in an hour and 15 minutes to stretch", want{Ready, []string{"reminder.create"}, map[string]any{"at": "2026-03-02T11:15:00Z", "text": "stretch"}}},
+		// Slips: "turn of", hyphenated words, "=", "@".
+		{"turn of the wifi", want{Ready, []string{"network.wifi.set"}, map[string]any{"enabled": false}}},
+		{"dark-mode on", want{Ready, []string{"desktop.theme.set"}, map[string]any{"mode": "dark"}}},
+		{"Turn on the Night-Light", want{Ready, []string{"desktop.nightlight.set"}, map[string]any{"enabled": true}}},
+		{"brightness=60", want{Ready, []string{"desktop.brightness.set"}, map[string]any{"percent": 60}}},
+		{"remind me @ 5pm to call mom", want{Ready, []string{"reminder.create"}, map[string]any{"text": "call mom"}}},
+		{"switch to power-saver", want{Ready, []string{"power.profile.set"}, map[string]any{"profile": "power-saver"}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -185,7 +185,7 @@ func (h *profileSet) Manifest() action.Manifest {
 		Verification: "reads ActiveProfile back from power-profiles-daemon",
 		Rollback:     action.IdempotentReverse,
 		Utterances: []string{
-			"switch to {profile} [power] (mode|profile)",
+			"(switch|change|go) [back] to [the] {profile} [power] [mode|profile]",
 			"(set|change) [the] power (mode|profile) to {profile}",
 			"use [the] {profile} [power] (mode|profile)",
 			"(enable|turn on) {profile} [power] mode",
