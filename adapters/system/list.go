@@ -245,11 +245,13 @@ func (m *Module) probeListing(ctx context.Context, raw json.RawMessage) (verify.
 			continue
 		}
 		alive++
-		name := st.Comm
 		if st.Kernel() {
-			name = "[" + st.Comm + "]"
+			// A kernel worker names itself after the work it is doing
+			// ("[kworker/u8:0-writeback]"); pid and start time are who
+			// it is.
+			continue
 		}
-		if name != e.Name {
+		if name := st.Comm; name != e.Name {
 			return verify.Observation{Pass: false, Observed: map[string]any{"pid": e.PID, "name": name},
 				Detail: fmt.Sprintf("pid %d (started at tick %d) is %q, listed as %q", e.PID, e.StartTicks, name, e.Name)}, nil
 		}
