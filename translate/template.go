@@ -290,7 +290,7 @@ func (p *presence) possible(seq []elem) bool {
 func (p *presence) has(w string) bool {
 	st := stem(w)
 	for i, tk := range p.toks {
-		if tk.norm == w || p.stems[i] == st {
+		if tk.norm == w || p.stems[i] == st || inflects(tk.norm, w) {
 			return true
 		}
 	}
@@ -409,7 +409,7 @@ func wordDistance(have, want string, vocabHas func(string) bool) int {
 	if have == want {
 		return 0
 	}
-	if stem(have) == stem(want) {
+	if stem(have) == stem(want) || inflects(have, want) {
 		return 0
 	}
 	// A real word of the vocabulary is not a typo of another.
@@ -424,6 +424,25 @@ func wordDistance(have, want string, vocabHas func(string) bool) int {
 		return d
 	}
 	return -1
+}
+
+// inflects reports a verb form of want that stem does not fold: a
+// dropped "e" ("muting", "closed" for mute, close) or a doubled consonant
+// ("running", "stopped" for run, stop).
+func inflects(have, want string) bool {
+	for _, suf := range []string{"ing", "ed"} {
+		base, ok := strings.CutSuffix(have, suf)
+		if !ok || len(base) < 2 {
+			continue
+		}
+		if base+"e" == want {
+			return true
+		}
+		if n := len(base); n >= 3 && base[n-1] == base[n-2] && base[:n-1] == want {
+			return true
+		}
+	}
+	return false
 }
 
 // stem folds plural and simple verb endings so "files" matches "file"

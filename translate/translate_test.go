@@ -393,6 +393,9 @@ func TestEverydayPhrasings(t *testing.T) {
 		{"brightness=60", want{Ready, []string{"desktop.brightness.set"}, map[string]any{"percent": 60}}},
 		{"remind me @ 5pm to call mom", want{Ready, []string{"reminder.create"}, map[string]any{"text": "call mom"}}},
 		{"switch to power-saver", want{Ready, []string{"power.profile.set"}, map[string]any{"profile": "power-saver"}}},
+		// Verb forms that drop an "e" or double a consonant.
+		{"would you mind muting the sound", want{Ready, []string{"desktop.volume.mute"}, map[string]any{"muted": true}}},
+		{"stopped the timer", want{Ready, []string{"timer.cancel"}, nil}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

@@ -178,7 +178,8 @@ func (h *volumeMute) Manifest() action.Manifest {
 		Verification: "reads the output's mute state back from the sound server",
 		Rollback:     action.IdempotentReverse,
 		Utterances: []string{
-			"(mute|unmute) [the] [sound|audio|volume|speakers|computer|everything]",
+			"mute [the] [sound|audio|volume|speakers|computer|everything] => muted=true",
+			"unmute [the] [sound|audio|volume|speakers|computer|everything] => muted=false",
 			"(turn|switch) [the] (sound|audio|volume) [back] (on|off)",
 			"(silence|quiet) [the] (computer|speakers|sound)",
 			"(turn|switch) (off|on) [the] (sound|audio)",
