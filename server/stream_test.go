@@ -103,9 +103,10 @@ func TestEvidenceStream(t *testing.T) {
 		err error
 	}
 	filtered := make(chan result, 1)
-	connected := make(chan struct{})
+	ready := make(chan struct{})
 	from, first := evs[0].ID, env.Identity.ActionID
 	go func() {
+		connected := ready // closed on the first event, then forgotten
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		var got []client.Event
@@ -122,7 +123,7 @@ func TestEvidenceStream(t *testing.T) {
 		})
 		filtered <- result{got, err}
 	}()
-	<-connected
+	<-ready
 	env2 := submitWrite(t, d, filepath.Join(e.work(), "s2.txt"))
 	r := <-filtered
 	if !errors.Is(r.err, errEnough) {
