@@ -396,6 +396,9 @@ func TestEverydayPhrasings(t *testing.T) {
 		// Verb forms that drop an "e" or double a consonant.
 		{"would you mind muting the sound", want{Ready, []string{"desktop.volume.mute"}, map[string]any{"muted": true}}},
 		{"stopped the timer", want{Ready, []string{"timer.cancel"}, nil}},
+		// "run the script X" runs X, not the program called script.
+		{"run the script backup.sh", want{Ready, []string{"shell.run"}, map[string]any{"argv": []string{"backup.sh"}}}},
+		{"send me a notification that the build finished", want{Ready, []string{"desktop.notify"}, map[string]any{"title": "build finished"}}},
 		// A part that does not read is asked about, not dropped.
 		{"turn on wifi and open it", want{Partial, []string{"network.wifi.set"}, nil}},
 	}

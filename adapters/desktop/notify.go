@@ -42,7 +42,7 @@ func (h *notify) Manifest() action.Manifest {
 		RollbackNote: "a notification that was shown cannot be unshown; it goes away when dismissed or when it expires",
 		Utterances: []string{
 			"(notify|alert) me [that|with|saying] {title}",
-			"(show|send|display|pop up) a notification [saying|that says|with] {title}",
+			"(show|send|display|pop up) [me] a notification [saying|that says|that|with] {title}",
 			"(show|send) [me] a (notification|popup|desktop alert) titled {title} [saying|with body] {body}",
 			"notify {title}",
 			"put up a (notification|message) [saying] {title}",

@@ -71,7 +71,7 @@ func (h *runH) Manifest() action.Manifest {
 		Verification: "the program exited with status 0",
 		Rollback:     action.RollbackNone, RollbackNote: "a program's effects cannot be undone by Noema",
 		PathFields: []string{"cwd", "argv"},
-		Utterances: []string{"run {argv}", "(run|execute) [the] (command|program) {argv}", "execute {argv}"},
+		Utterances: []string{"run {argv}", "(run|execute) [the] (command|program|script) {argv}", "execute {argv}"},
 		Examples:   []action.Example{{Text: "run ls -l", Target: json.RawMessage(`{"argv":["ls","-l"]}`)}},
 		Owner:      "shell",
 	}
