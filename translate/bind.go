@@ -224,6 +224,10 @@ func (b *binding) span(name string, sp [2]int) bool {
 	}
 	toks := b.toks[sp[0]:sp[1]]
 	words := b.words[sp[0]:sp[1]]
+	prev := "" // the word before the span
+	if sp[0] > 0 {
+		prev = b.words[sp[0]-1]
+	}
 	var v any
 	ok := true
 	switch f.kind {
@@ -252,10 +256,6 @@ func (b *binding) span(name string, sp [2]int) bool {
 		}
 		v, ok = text, text != ""
 	case kPath:
-		prev := ""
-		if sp[0] > 0 {
-			prev = b.words[sp[0]-1]
-		}
 		// "the file a.txt", "the pdf manual.pdf": the kind of file is not
 		// part of its name.
 		for len(toks) > 1 && (toks[0].norm == "the" || fileNouns[toks[0].norm] && pathLike.MatchString(cleanPath(origJoin(toks[1:])))) {
@@ -309,10 +309,6 @@ func (b *binding) span(name string, sp [2]int) bool {
 		}
 		// A template put a time here: after "at" or "by", or "for" when
 		// an alarm is set ("an alarm for 6"), a bare number is an hour.
-		prev := ""
-		if sp[0] > 0 {
-			prev = b.words[sp[0]-1]
-		}
 		slot := prev == "at" || prev == "by" || prev == "for" && b.wakeUp()
 		t, n, day, good := parseWhenOpts(words, b.now, whenOpts{morning: b.wakeUp(), slot: slot})
 		v, ok = b.timeValue(f.name, t, day), good && n == len(words)
@@ -388,10 +384,13 @@ func (b *binding) span(name string, sp [2]int) bool {
 	return true
 }
 
+// functionWords carry no content but are no stopwords (some are switch
+// words): alone they are no title, note or query ("on the").
+var functionWords = map[string]bool{"on": true, "off": true, "about": true, "or": true, "then": true}
+
 // vagueWords name nothing in particular: alone they are no title, note
 // or query ("do I have anything on Thursday").
 var vagueWords = map[string]bool{
-	"on": true, "off": true, "about": true, "or": true, "then": true,
 	"anything": true, "something": true, "everything": true, "stuff": true, "things": true,
 	// "the first one", "the other one": a thing pointed at, not named.
 	"one": true, "ones": true, "first": true, "second": true, "another": true,
@@ -476,15 +475,18 @@ func (b *binding) leadingDuration(words []string) int {
 
 // vague reports words that are all function or vague words.
 func vague(words []string) bool {
-	return !slices.ContainsFunc(words, func(w string) bool { return !stopwords[w] && !vagueWords[w] })
+	return !slices.ContainsFunc(words, func(w string) bool { return !stopwords[w] && !isVague(w) })
 }
+
+// isVague reports a function or vague word.
+func isVague(w string) bool { return functionWords[w] || vagueWords[w] }
 
 // namesVaguely reports a vague word among words ("anything"), as opposed
 // to function words only ("it"): "do I have anything on Thursday" asks
 // about everything, "what time is it" about no event at all.
 func namesVaguely(words []string) bool {
 	return slices.ContainsFunc(words, func(w string) bool {
-		return vagueWords[w] && !stopwords[w] && w != "on" && w != "off" && w != "about" && w != "or" && w != "then"
+		return vagueWords[w] && !stopwords[w]
 	})
 }
 

@@ -1000,7 +1000,7 @@ func (t *Translator) tier2(toks []token, now time.Time) *candidate {
 			// but do not explain a word: they may be slot content.
 			if p, ok := t.weight(stems[i], r.s); ok && p.w >= 0.6 {
 				used[i] = true
-				if p.valueOnly || genericWords[words[i]] || vagueWords[words[i]] {
+				if p.valueOnly || genericWords[words[i]] || isVague(words[i]) {
 					continue
 				}
 				idf := t.vocab[t.stems[stems[i]]].idf

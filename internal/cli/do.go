@@ -101,11 +101,16 @@ func submitError(err error) error {
 // absolutize resolves relative path fields against cwd, and "~" against
 // the user's home.
 func (g *globals) absolutize(target json.RawMessage, fields []string) (json.RawMessage, error) {
-	home := ""
+	return app.Absolutize(target, fields, g.env.Cwd, g.userHome())
+}
+
+// userHome is the user's home folder, or "" when it cannot be found
+// (then "~" in paths is left for the adapters to refuse).
+func (g *globals) userHome() string {
 	if p, err := g.paths(); err == nil {
-		home = p.UserHome
+		return p.UserHome
 	}
-	return app.Absolutize(target, fields, g.env.Cwd, home)
+	return ""
 }
 
 func undoCmd(g *globals) *cobra.Command {

@@ -115,11 +115,7 @@ func planCmd(g *globals) *cobra.Command {
 // plan plans text and asks the policy kernel about each step. It returns
 // the output and the submissions that would carry the plan out.
 func (g *globals) plan(ctx context.Context, rt *runtime.Runtime, planner *cognition.Planner, text string, now time.Time, with []cognition.Untrusted) (planOut, []runtime.Submission) {
-	home := ""
-	if p, err := g.paths(); err == nil {
-		home = p.UserHome
-	}
-	return app.Plan(ctx, rt, planner, app.PlanInput{Text: text, Now: now, Cwd: g.env.Cwd, Home: home, Preview: g.preview, Context: with, Human: identity.CurrentUser("cli")})
+	return app.Plan(ctx, rt, planner, app.PlanInput{Text: text, Now: now, Cwd: g.env.Cwd, Home: g.userHome(), Preview: g.preview, Context: with, Human: identity.CurrentUser("cli")})
 }
 
 func printPlan(g *globals, out planOut) {
